@@ -1,0 +1,14 @@
+import { batchesRouter } from './routers/batches.js';
+import { filesRouter } from './routers/files.js';
+import { modelsRouter } from './routers/models.js';
+import { createCallerFactory, router } from './trpc.js';
+
+/** THE list of operations. REST, gRPC and tRPC are adapters over it. */
+export const appRouter = router({
+  files: filesRouter,
+  batches: batchesRouter,
+  models: modelsRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);

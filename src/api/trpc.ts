@@ -1,0 +1,80 @@
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { authenticate } from '../domain/access/authenticate.js';
+import type { Principal } from '../domain/access/principal.js';
+import { GatewayError, type ErrorKind } from '../domain/errors.js';
+import type { Gateway } from '../domain/gateway.js';
+
+/**
+ * Transport-free context: each transport extracts the bearer token from its wire (HTTP header, gRPC
+ * metadata) and calls createContext; the router does the rest (tRPC's createContextInner pattern).
+ */
+export interface Context {
+  gw: Gateway;
+  token: string | undefined;
+  /** Aborted when the caller goes away (closed HTTP request, cancelled gRPC call). */
+  signal?: AbortSignal;
+}
+
+export const createContext = (gw: Gateway, token: string | undefined, signal?: AbortSignal): Context => ({ gw, token, signal });
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    const cause = error.cause instanceof GatewayError ? error.cause : null;
+    return {
+      ...shape,
+      data: {
+        ...shape.data,
+        stack: undefined,
+        openai: cause ? { type: cause.kind, param: cause.param, code: cause.code } : null,
+      },
+    };
+  },
+});
+
+const TRPC_CODES: Record<ErrorKind, TRPC_ERROR_CODE_KEY> = {
+  invalid_request: 'BAD_REQUEST',
+  authentication: 'UNAUTHORIZED',
+  permission: 'FORBIDDEN',
+  not_found: 'NOT_FOUND',
+  conflict: 'CONFLICT',
+  payload_too_large: 'PAYLOAD_TOO_LARGE',
+  rate_limited: 'TOO_MANY_REQUESTS',
+  upstream: 'BAD_GATEWAY',
+  unavailable: 'SERVICE_UNAVAILABLE',
+  internal: 'INTERNAL_SERVER_ERROR',
+};
+
+/**
+ * The one place a GatewayError becomes a TRPCError. The GatewayError stays as `cause`, so the REST and gRPC
+ * adapters map the original (kind, param, code) to their own wire format.
+ */
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (cause instanceof GatewayError) {
+      throw new TRPCError({ code: TRPC_CODES[cause.kind], message: cause.message, cause });
+    }
+  }
+  return result;
+});
+
+const requireAuth = t.middleware(async ({ ctx, next }) => {
+  const principal: Principal = await authenticate(ctx.gw, ctx.token);
+  return next({ ctx: { ...ctx, principal } });
+});
+
+const requireMaster = t.middleware(async ({ ctx, next }) => {
+  const principal = (ctx as Context & { principal: Principal }).principal;
+  if (principal.kind !== 'master') {
+    throw new GatewayError('permission', 'This operation needs the master key', null, 'master_key_required');
+  }
+  return next();
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure.use(mapErrors);
+export const authedProcedure = publicProcedure.use(requireAuth);
+export const adminProcedure = authedProcedure.use(requireMaster);

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/** LiteLLM's `config.yaml`, the parts sluice reads. Unknown keys are kept out of the typed result but tolerated. */
+const litellmParams = z.looseObject({
+  model: z.string().regex(/^(azure|openai)\/.+$/, 'must be "azure/<deployment>" or "openai/<model>"'),
+  api_base: z.string().url().optional(),
+  api_key: z.string().min(1).optional(),
+  api_version: z.string().optional(),
+  timeout: z.number().positive().optional(),
+});
+
+const modelInfo = z.looseObject({
+  id: z.string().min(1).optional(),
+  mode: z.string().optional(),
+  input_cost_per_token_batches: z.number().nonnegative().optional(),
+  output_cost_per_token_batches: z.number().nonnegative().optional(),
+});
+
+const modelEntry = z.looseObject({
+  model_name: z.string().min(1),
+  litellm_params: litellmParams,
+  model_info: modelInfo.optional(),
+});
+
+const generalSettings = z.looseObject({
+  master_key: z.string().min(1).optional(),
+  database_url: z.string().min(1).optional(),
+  /** sluice extensions: limits of a managed batch input file. */
+  max_batch_file_bytes: z.number().int().positive().optional(),
+  max_batch_file_lines: z.number().int().positive().optional(),
+});
+
+export const rawConfigSchema = z.looseObject({
+  model_list: z.array(modelEntry).min(1),
+  general_settings: generalSettings.optional(),
+});
+
+export type RawConfig = z.infer<typeof rawConfigSchema>;

@@ -1,0 +1,4 @@
+import { Migration20261122005735 } from './Migration20261122005735.js';
+
+/** Every migration of this dialect, oldest first (listed, not globbed, so tsx and bundles see the same set). */
+export const postgresqlMigrations = [Migration20261122005735];

@@ -1,0 +1,61 @@
+import { ManagedBatch } from '../../db/entities/index.js';
+import type { Principal } from '../access/principal.js';
+import { visibleTo } from '../access/visibility.js';
+import { providerFor, type Gateway } from '../gateway.js';
+import { isUnifiedBatchId } from '../ids.js';
+import { fromProviderError } from '../upstream-error.js';
+import { findVisibleBatch } from './find-batch.js';
+import { recordBatchState } from './record-state.js';
+import type { BatchObject } from './translate-batch.js';
+
+/** Retrieve: from the batch's own deployment. A terminal batch is served from the database (no upstream call). */
+export async function retrieveManagedBatch(gw: Gateway, principal: Principal, id: string): Promise<BatchObject> {
+  const em = gw.em();
+  const row = await findVisibleBatch(em, principal, id);
+  if (row.terminal) return row.snapshot as unknown as BatchObject;
+  let upstream;
+  try {
+    upstream = await providerFor(gw, row.deploymentId).getBatch(row.providerBatchId);
+  } catch (err) {
+    throw fromProviderError(err, 'Retrieving the batch');
+  }
+  return recordBatchState(gw, em, row, upstream);
+}
+
+export async function cancelManagedBatch(gw: Gateway, principal: Principal, id: string): Promise<BatchObject> {
+  const em = gw.em();
+  const row = await findVisibleBatch(em, principal, id);
+  let upstream;
+  try {
+    upstream = await providerFor(gw, row.deploymentId).cancelBatch(row.providerBatchId);
+  } catch (err) {
+    throw fromProviderError(err, 'Cancelling the batch');
+  }
+  gw.log.info({ event: 'batch_cancel_requested', batch_id: row.id }, 'batch cancel requested');
+  return recordBatchState(gw, em, row, upstream);
+}
+
+export interface ListBatchesInput {
+  limit?: number;
+  after?: string;
+  targetModelNames?: string[];
+}
+
+/**
+ * The caller's batches, newest first, from the database (kept current by retrieves and the tracker). Like
+ * files, a cursor the caller cannot see yields an empty page.
+ */
+export async function listManagedBatches(gw: Gateway, principal: Principal, input: ListBatchesInput) {
+  const em = gw.em();
+  const limit = Math.min(Math.max(input.limit ?? 20, 1), 100);
+  const where: Record<string, unknown> = { ...visibleTo(principal) };
+  if (input.targetModelNames?.length) where.modelGroup = { $in: input.targetModelNames };
+  if (input.after) {
+    const cursor = isUnifiedBatchId(input.after) ? await em.findOne(ManagedBatch, { id: input.after, ...where }) : null;
+    if (!cursor) return { object: 'list' as const, data: [], first_id: null, last_id: null, has_more: false };
+    where.$or = [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { $lt: cursor.id } }];
+  }
+  const rows = await em.find(ManagedBatch, where, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: limit + 1 });
+  const data = rows.slice(0, limit).map((r) => r.snapshot as unknown as BatchObject);
+  return { object: 'list' as const, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: rows.length > limit };
+}

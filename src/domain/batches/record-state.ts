@@ -1,0 +1,31 @@
+import type { EntityManager } from '@mikro-orm/sql';
+import { ManagedBatch } from '../../db/entities/index.js';
+import type { ProviderBatch } from '../../providers/types.js';
+import type { Gateway } from '../gateway.js';
+import { TERMINAL_STATUSES, translateBatch, type BatchObject } from './translate-batch.js';
+
+/**
+ * Stores what the provider just said about a batch (from a user's retrieve/cancel or the tracker) and returns
+ * the translated object. Idempotent: the same upstream state written twice leaves the same row.
+ */
+export async function recordBatchState(gw: Gateway, em: EntityManager, row: ManagedBatch, upstream: ProviderBatch): Promise<BatchObject> {
+  const object = await translateBatch(gw, row, upstream);
+  const previous = row.status;
+  await em.nativeUpdate(
+    ManagedBatch,
+    { id: row.id },
+    {
+      status: object.status,
+      snapshot: object as unknown as Record<string, unknown>,
+      terminal: TERMINAL_STATUSES.has(object.status),
+      outputFileId: object.output_file_id,
+      errorFileId: object.error_file_id,
+      updatedAt: Date.now(),
+    },
+  );
+  Object.assign(row, { status: object.status, outputFileId: object.output_file_id, errorFileId: object.error_file_id, terminal: TERMINAL_STATUSES.has(object.status) });
+  if (previous !== object.status) {
+    gw.log.info({ event: 'batch_status_changed', batch_id: row.id, from: previous, to: object.status, model_group: row.modelGroup }, 'batch status changed');
+  }
+  return object;
+}

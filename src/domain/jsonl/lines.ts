@@ -1,0 +1,20 @@
+/**
+ * Splits a byte stream into lines without ever holding more than one line plus one chunk. Lines are yielded
+ * without their terminator ("\n" or "\r\n"); a final line without a newline is yielded too.
+ */
+export async function* splitLines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  let rest: Buffer | null = null;
+  for await (const chunk of chunks) {
+    let buf: Buffer = rest ? Buffer.concat([rest, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let start = 0;
+    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
+      const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
+      yield buf.subarray(start, end);
+      start = nl + 1;
+    }
+    // Copy the tail so the (possibly large) chunk it came from can be collected.
+    rest = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
+    buf = Buffer.alloc(0);
+  }
+  if (rest && rest.length > 0) yield rest[rest.length - 1] === 13 ? rest.subarray(0, -1) : rest;
+}

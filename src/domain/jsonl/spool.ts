@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { StringDecoder } from 'node:string_decoder';
+import { GatewayError } from '../errors.js';
+import { splitLines } from './lines.js';
+import { lineError, parseBatchLine } from './validate-line.js';
+
+export interface SpoolLimits {
+  maxBytes: number;
+  maxLines: number;
+}
+
+/**
+ * A validated batch input, spooled to a temp file as a template: every line re-serialised with `body.model`
+ * replaced by a random placeholder, so writing the copy for a deployment is a plain string substitution
+ * (no second JSON parse) and its exact size is known before the upload starts (Content-Length, not chunked).
+ */
+export interface SpooledBatchInput {
+  path: string;
+  /** Bytes the client sent. */
+  originalBytes: number;
+  templateBytes: number;
+  lines: number;
+  endpoint: string;
+  /** Each distinct `body.model`, with the first line that used it (for errors that name a line). */
+  models: Map<string, number>;
+  /** Bytes of the copy for a deployment whose model is `model`. */
+  bytesFor(model: string): number;
+  /** The copy for a deployment, streamed from disk; call once per upload attempt. */
+  read(model: string): AsyncIterable<Uint8Array>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * One streaming pass over the client's bytes: check every line, enforce the limits, write the template.
+ * Nothing reaches a provider until this has succeeded, so a bad line costs the user nothing upstream.
+ */
+export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits: SpoolLimits): Promise<SpooledBatchInput> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-spool-'));
+  const path = join(dir, 'input.jsonl');
+  const placeholder = `__sluice_model_${randomBytes(12).toString('hex')}__`;
+  const placeholderJson = JSON.stringify(placeholder);
+  const out = createWriteStream(path);
+  const seen = new Map<string, number>();
+  const models = new Map<string, number>();
+  let originalBytes = 0;
+  let templateBytes = 0;
+  let lineNo = 0;
+  let lines = 0;
+  let endpoint: string | null = null;
+
+  async function* counted(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of content) {
+      originalBytes += chunk.byteLength;
+      if (originalBytes > limits.maxBytes) {
+        throw new GatewayError(
+          'payload_too_large',
+          `File is larger than the limit of ${limits.maxBytes} bytes`,
+          'file',
+          'file_too_large',
+        );
+      }
+      yield chunk;
+    }
+  }
+
+  try {
+    for await (const raw of splitLines(counted())) {
+      lineNo++;
+      let text = raw.toString('utf8');
+      if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1); // Azure rejects a BOM; drop it.
+      if (text.trim() === '') continue;
+      const line = parseBatchLine(text, lineNo);
+      const previous = seen.get(line.custom_id);
+      if (previous !== undefined) {
+        throw lineError(lineNo, `custom_id ${JSON.stringify(line.custom_id)} is also used on line ${previous}`, 'duplicate_custom_id');
+      }
+      seen.set(line.custom_id, lineNo);
+      if (endpoint === null) endpoint = line.url;
+      else if (line.url !== endpoint) {
+        throw lineError(lineNo, `"url" is ${line.url} but earlier lines use ${endpoint}; one file, one endpoint`, 'url_mismatch');
+      }
+      if (!models.has(line.body.model)) models.set(line.body.model, lineNo);
+      if (++lines > limits.maxLines) {
+        throw new GatewayError('invalid_request', `File has more than ${limits.maxLines} requests`, 'file', 'too_many_tasks');
+      }
+      line.body.model = placeholder;
+      const template = Buffer.from(JSON.stringify(line) + '\n');
+      templateBytes += template.length;
+      if (!out.write(template)) await once(out, 'drain');
+    }
+    out.end();
+    await once(out, 'finish');
+    if (lines === 0 || endpoint === null) {
+      throw new GatewayError('invalid_request', 'File contains no requests', 'file', 'empty_file');
+    }
+  } catch (err) {
+    out.destroy();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+
+  const lineCount = lines;
+  return {
+    path,
+    originalBytes,
+    templateBytes,
+    lines: lineCount,
+    endpoint,
+    models,
+    bytesFor: (model) => templateBytes + lineCount * (Buffer.byteLength(JSON.stringify(model)) - Buffer.byteLength(placeholderJson)),
+    read: (model) => substitute(createReadStream(path, { highWaterMark: 1 << 20 }), placeholderJson, JSON.stringify(model)),
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Replaces the placeholder line by line; a line (and so a placeholder) is never split across two outputs. */
+async function* substitute(chunks: AsyncIterable<Buffer>, from: string, to: string): AsyncGenerator<Uint8Array> {
+  // The decoder keeps a multi-byte character that straddles two chunks whole.
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of chunks) {
+    const text = rest + decoder.write(chunk);
+    const cut = text.lastIndexOf('\n') + 1;
+    rest = text.slice(cut);
+    if (cut > 0) yield Buffer.from(text.slice(0, cut).replaceAll(from, to));
+  }
+  rest += decoder.end();
+  if (rest) yield Buffer.from(rest.replaceAll(from, to));
+}

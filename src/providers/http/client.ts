@@ -1,0 +1,135 @@
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request, type Dispatcher } from 'undici';
+import { ProviderError } from '../types.js';
+import { scrubSecrets } from './scrub.js';
+
+/** One keep-alive pool for all upstream calls; undici keeps a connection pool per origin inside it. */
+const sharedAgent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: 64 });
+
+export interface UpstreamOptions {
+  baseUrl: string;
+  headers: Record<string, string>;
+  query?: Record<string, string>;
+  timeoutMs: number;
+  /** Values that must never appear in an error message (the deployment's API key). */
+  secrets: string[];
+  maxRetries?: number;
+}
+
+type Body = string | Buffer | AsyncIterable<Uint8Array>;
+
+interface Call {
+  method: Dispatcher.HttpMethod;
+  path: string;
+  json?: unknown;
+  /** A body factory so that a retry can produce the body again. */
+  body?: () => Body;
+  headers?: Record<string, string>;
+  /** Retry on 429/5xx/network errors. Only for calls that are safe to repeat. */
+  retry?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * HTTP to one OpenAI-shaped upstream. Retries idempotent calls on 429, 5xx and network errors with exponential
+ * backoff (honouring Retry-After up to 10 s); maps every failure to a ProviderError with a scrubbed message.
+ */
+export class UpstreamClient {
+  constructor(private readonly opts: UpstreamOptions) {}
+
+  async json<T>(call: Call): Promise<T> {
+    const res = await this.send(call);
+    const text = await res.body.text();
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ProviderError(502, `upstream answered ${call.method} ${call.path} with a body that is not JSON`);
+    }
+  }
+
+  /** Returns the open response; the caller consumes (or destroys) the body stream. */
+  async stream(call: Call): Promise<{ body: Readable; headers: Record<string, string | string[] | undefined> }> {
+    const res = await this.send(call);
+    return { body: res.body as unknown as Readable, headers: res.headers };
+  }
+
+  private async send(call: Call): Promise<Dispatcher.ResponseData> {
+    const attempts = call.retry ? (this.opts.maxRetries ?? 2) + 1 : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.once(call);
+        if (res.statusCode < 400) return res;
+        const error = await this.toError(res);
+        if (attempt < attempts && (error.status === 429 || error.status >= 500)) {
+          await sleep(backoffMs(attempt, error.retryAfter), undefined, { signal: call.signal });
+          continue;
+        }
+        throw error;
+      } catch (err) {
+        if (err instanceof ProviderError) throw err;
+        if (call.signal?.aborted) throw err;
+        const error = new ProviderError(0, `upstream unreachable: ${this.scrub((err as Error).message)}`);
+        if (attempt < attempts) {
+          await sleep(backoffMs(attempt), undefined, { signal: call.signal });
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  private once(call: Call): Promise<Dispatcher.ResponseData> {
+    const url = new URL(this.opts.baseUrl + call.path);
+    for (const [k, v] of Object.entries(this.opts.query ?? {})) url.searchParams.set(k, v);
+    const headers: Record<string, string> = { accept: 'application/json', ...this.opts.headers, ...call.headers };
+    let body: Body | undefined;
+    if (call.json !== undefined) {
+      body = JSON.stringify(call.json);
+      headers['content-type'] = 'application/json';
+    } else if (call.body) {
+      body = call.body();
+    }
+    return request(url, {
+      method: call.method,
+      headers,
+      body: body as Dispatcher.DispatchOptions['body'],
+      dispatcher: sharedAgent,
+      headersTimeout: this.opts.timeoutMs,
+      bodyTimeout: this.opts.timeoutMs,
+      signal: call.signal,
+    });
+  }
+
+  private async toError(res: Dispatcher.ResponseData): Promise<ProviderError> {
+    const text = await res.body.text().catch(() => '');
+    let message = `upstream answered HTTP ${res.statusCode}`;
+    let code: string | null = null;
+    let param: string | null = null;
+    try {
+      const parsed = JSON.parse(text) as { error?: { message?: string; code?: string; param?: string } };
+      if (parsed.error?.message) message = parsed.error.message;
+      code = parsed.error?.code ?? null;
+      param = parsed.error?.param ?? null;
+    } catch {
+      /* not JSON: keep the generic message rather than echo an HTML error page */
+    }
+    const retryAfter = Number(res.headers['retry-after']);
+    return new ProviderError(
+      res.statusCode,
+      this.scrub(message),
+      code,
+      param,
+      Number.isFinite(retryAfter) ? retryAfter : undefined,
+    );
+  }
+
+  private scrub(text: string): string {
+    return scrubSecrets(text, this.opts.secrets);
+  }
+}
+
+function backoffMs(attempt: number, retryAfterSeconds?: number): number {
+  if (retryAfterSeconds !== undefined && retryAfterSeconds >= 0) return Math.min(retryAfterSeconds * 1000, 10_000);
+  return Math.min(200 * 2 ** (attempt - 1), 4000) * (0.75 + Math.random() * 0.25);
+}

@@ -1,0 +1,15 @@
+import type { Deployment } from '../../config/types.js';
+import { UpstreamClient } from '../http/client.js';
+import { OpenAICompatibleProvider } from '../openai-compatible.js';
+
+/** api.openai.com (or any OpenAI-compatible base URL): Bearer auth, `/v1` in the base. */
+export function createOpenAIProvider(d: Deployment): OpenAICompatibleProvider {
+  return new OpenAICompatibleProvider(
+    new UpstreamClient({
+      baseUrl: d.apiBase,
+      headers: { authorization: `Bearer ${d.apiKey}` },
+      timeoutMs: d.timeoutMs,
+      secrets: [d.apiKey],
+    }),
+  );
+}

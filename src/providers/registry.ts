@@ -1,0 +1,24 @@
+import type { Deployment } from '../config/types.js';
+import { createAzureProvider } from './azure/index.js';
+import { createOpenAIProvider } from './openai/index.js';
+import type { BatchProvider } from './types.js';
+
+const factories: Record<Deployment['provider'], (d: Deployment) => BatchProvider> = {
+  openai: createOpenAIProvider,
+  azure: createAzureProvider,
+};
+
+/** One provider client per deployment, made once at start. */
+export class ProviderRegistry {
+  private readonly byDeployment = new Map<string, BatchProvider>();
+
+  constructor(deployments: Deployment[]) {
+    for (const d of deployments) this.byDeployment.set(d.id, factories[d.provider](d));
+  }
+
+  for(deploymentId: string): BatchProvider {
+    const provider = this.byDeployment.get(deploymentId);
+    if (!provider) throw new Error(`deployment ${deploymentId} is not in the current config`);
+    return provider;
+  }
+}

@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+import type { Gateway } from '../../domain/gateway.js';
+import { callerFor } from './caller.js';
+import { nameListParam, numberParam, stringParam } from './query.js';
+
+type IdParams = { Params: { id: string } };
+
+export function registerBatchRoutes(app: FastifyInstance, gw: Gateway, prefix: string): void {
+  app.post(`${prefix}/batches`, async (req) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    return callerFor(gw, req).batches.create(body as never);
+  });
+
+  app.get(`${prefix}/batches`, async (req) => {
+    const q = req.query as Record<string, string>;
+    return callerFor(gw, req).batches.list({
+      limit: numberParam(q, 'limit'),
+      after: stringParam(q, 'after'),
+      target_model_names: nameListParam(q, 'target_model_names'),
+    });
+  });
+
+  app.get<IdParams>(`${prefix}/batches/:id`, async (req) => callerFor(gw, req).batches.retrieve({ batch_id: req.params.id }));
+
+  app.post<IdParams>(`${prefix}/batches/:id/cancel`, async (req) => callerFor(gw, req).batches.cancel({ batch_id: req.params.id }));
+}

@@ -1,0 +1,94 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import busboy from 'busboy';
+import { GatewayError, invalidRequest } from '../../domain/errors.js';
+import type { UploadFields, UploadSource } from '../../domain/files/upload.js';
+
+/**
+ * Turns a streamed multipart/form-data upload into an UploadSource without buffering the file. The OpenAI
+ * SDK sends the file part first, so `fields()` resolves only when the whole form has been read.
+ * `target_model_names` may be one value, a comma-separated list, or repeated (also as `target_model_names[]`).
+ */
+export function multipartUploadSource(req: IncomingMessage, headers: IncomingHttpHeaders): UploadSource {
+  let bb: busboy.Busboy;
+  try {
+    bb = busboy({ headers, limits: { files: 1, fields: 64, fieldSize: 64 * 1024, parts: 100 } });
+  } catch (err) {
+    throw invalidRequest(`Malformed multipart request: ${(err as Error).message}`);
+  }
+  const fields = new Map<string, string[]>();
+  let filename = 'upload.jsonl';
+  let resolveFile!: (s: Readable | null) => void;
+  const fileStream = new Promise<Readable | null>((r) => (resolveFile = r));
+  let failure: Error | null = null;
+  const finished = new Promise<void>((resolve, reject) => {
+    bb.on('field', (name, value) => fields.set(name, [...(fields.get(name) ?? []), value]));
+    bb.on('file', (name, stream, info) => {
+      if (name !== 'file') {
+        stream.resume(); // not ours: drain it
+        return;
+      }
+      filename = info.filename || filename;
+      resolveFile(stream);
+    });
+    bb.on('close', () => {
+      resolveFile(null);
+      resolve();
+    });
+    bb.on('error', (err) => {
+      failure = invalidRequest(`Malformed multipart request: ${(err as Error).message}`);
+      resolveFile(null);
+      reject(failure);
+    });
+  });
+  finished.catch(() => undefined); // surfaced through content/fields
+  req.pipe(bb);
+
+  return {
+    content: (async function* () {
+      const stream = await fileStream;
+      if (!stream) throw failure ?? new GatewayError('invalid_request', "Missing 'file' in the form", 'file', 'missing_file');
+      for await (const chunk of stream) yield chunk as Uint8Array;
+      if (failure) throw failure;
+    })(),
+    async fields(): Promise<UploadFields> {
+      await finished;
+      return uploadFields(fields, filename);
+    },
+  };
+}
+
+function uploadFields(fields: Map<string, string[]>, filename: string): UploadFields {
+  const one = (name: string) => fields.get(name)?.at(-1);
+  const purpose = one('purpose');
+  if (!purpose) throw new GatewayError('invalid_request', "Missing required parameter: 'purpose'", 'purpose', 'missing_required_parameter');
+  const targets = [...(fields.get('target_model_names') ?? []), ...(fields.get('target_model_names[]') ?? [])]
+    .flatMap((v) => parseNameList(v))
+    .filter(Boolean);
+  const anchor = one('expires_after[anchor]') ?? one('expires_after.anchor');
+  const seconds = one('expires_after[seconds]') ?? one('expires_after.seconds');
+  let expiresAfter: UploadFields['expiresAfter'];
+  if (anchor !== undefined || seconds !== undefined) {
+    const n = Number(seconds);
+    if (anchor !== 'created_at') throw invalidRequest("expires_after[anchor] must be 'created_at'", 'expires_after.anchor');
+    if (!Number.isInteger(n) || n < 3600 || n > 2_592_000) {
+      throw invalidRequest('expires_after[seconds] must be an integer between 3600 and 2592000', 'expires_after.seconds');
+    }
+    expiresAfter = { anchor: 'created_at', seconds: n };
+  }
+  return { filename, purpose, targetModelNames: [...new Set(targets)], expiresAfter };
+}
+
+/** "a,b", "a", or a JSON array as some clients send it: all give [a, b]. */
+export function parseNameList(value: string): string[] {
+  const v = value.trim();
+  if (v.startsWith('[')) {
+    try {
+      const arr = JSON.parse(v);
+      if (Array.isArray(arr)) return arr.map(String).map((s) => s.trim());
+    } catch {
+      /* fall through: treat as a comma list */
+    }
+  }
+  return v.split(',').map((s) => s.trim());
+}
