@@ -1,0 +1,96 @@
+import OpenAI from 'openai';
+import { startGateway, type RunningGateway } from '../../src/app.js';
+import { buildConfig } from '../../src/config/load.js';
+import { startAzureEmulator, startOpenAIEmulator, type ProviderEmulator } from '../emulators/index.js';
+import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
+import { captureLogs } from './log-capture.js';
+
+export const MASTER_KEY = 'sk-master-test-0123456789';
+/** Provider secrets: the log-scan tests assert these never appear in a log line or a response. */
+export const AZURE_KEY_EAST = 'azure-secret-east-7f9c2d41b8';
+export const AZURE_KEY_WEST = 'azure-secret-west-1a2b3c4d5e';
+export const OPENAI_KEY = 'sk-openai-secret-9e8d7c6b5a';
+
+export interface Stack {
+  gateway: RunningGateway;
+  url: string;
+  /** `gpt-4o-batch`: two Azure deployments (east, west). */
+  east: ProviderEmulator;
+  west: ProviderEmulator;
+  /** `gpt-4o-mini-batch`: one OpenAI deployment. */
+  openai: ProviderEmulator;
+  client: OpenAI;
+  clientFor(key: string): OpenAI;
+  logs: string[];
+  db: TestDatabase;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  db: DatabaseKind;
+  limits?: { max_batch_file_bytes?: number; max_batch_file_lines?: number };
+  timing?: { validatingMs: number; inProgressMs: number; finalizingMs: number; cancellingMs: number };
+}
+
+/** The full stack of an end-to-end test: emulated providers, a real database, a real sluice on port 0. */
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const timing = opts.timing ?? { validatingMs: 40, inProgressMs: 40, finalizingMs: 40, cancellingMs: 40 };
+  const east = await startAzureEmulator({ apiKey: AZURE_KEY_EAST, deployments: ['gpt-4o-east'], timing });
+  const west = await startAzureEmulator({ apiKey: AZURE_KEY_WEST, deployments: ['gpt-4o-west'], timing });
+  const openai = await startOpenAIEmulator({ apiKey: OPENAI_KEY, timing });
+  const config = buildConfig(
+    {
+      model_list: [
+        {
+          model_name: 'gpt-4o-batch',
+          litellm_params: { model: 'azure/gpt-4o-east', api_base: east.url, api_key: 'os.environ/TEST_AZURE_KEY_EAST', api_version: '2024-10-21' },
+          model_info: { mode: 'batch', id: 'east', input_cost_per_token_batches: 0.00000125, output_cost_per_token_batches: 0.000005 },
+        },
+        {
+          model_name: 'gpt-4o-batch',
+          litellm_params: { model: 'azure/gpt-4o-west', api_base: west.url, api_key: 'os.environ/TEST_AZURE_KEY_WEST', api_version: '2024-10-21' },
+          model_info: { mode: 'batch', id: 'west', input_cost_per_token_batches: 0.00000125, output_cost_per_token_batches: 0.000005 },
+        },
+        {
+          model_name: 'gpt-4o-mini-batch',
+          litellm_params: { model: 'openai/gpt-4o-mini', api_base: `${openai.url}/v1`, api_key: OPENAI_KEY },
+          model_info: { mode: 'batch', id: 'openai-mini' },
+        },
+      ],
+      general_settings: { master_key: MASTER_KEY, ...opts.limits },
+    },
+    { TEST_AZURE_KEY_EAST: AZURE_KEY_EAST, TEST_AZURE_KEY_WEST: AZURE_KEY_WEST },
+  );
+  const db = await createTestDatabase(opts.db);
+  const { logger, lines } = captureLogs();
+  const gateway = await startGateway({ config, databaseUrl: db.url, port: 0, logger });
+  const clientFor = (key: string) => new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key, maxRetries: 0 });
+  return {
+    gateway,
+    url: gateway.url,
+    east,
+    west,
+    openai,
+    client: clientFor(MASTER_KEY),
+    clientFor,
+    logs: lines,
+    db,
+    async close() {
+      await gateway.close();
+      await Promise.all([east.close(), west.close(), openai.close()]);
+      await db.drop();
+    },
+  };
+}
+
+/** A valid batch input: `n` chat-completion lines for `model`. */
+export function chatJsonl(n: number, model = 'gpt-4o-batch', prefix = 'req'): string {
+  return Array.from({ length: n }, (_, i) =>
+    JSON.stringify({
+      custom_id: `${prefix}-${i + 1}`,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model, messages: [{ role: 'user', content: `Say hello #${i + 1}` }], max_tokens: 20 },
+    }),
+  ).join('\n') + '\n';
+}
