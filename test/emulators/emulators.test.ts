@@ -442,9 +442,9 @@ describe('OpenAI emulator', () => {
     expect((err as AuthenticationError).code).toBe('invalid_api_key');
     await expectErrorEnvelope(await fetch(`${emu.url}/v1/files`), 401);
 
-    const { response, data } = await client.files.create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'user_data' }).withResponse();
+    const { response, data, request_id } = await client.files.create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'user_data' }).withResponse();
     expect(response.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{32}$/);
-    expect(data._request_id).toBe(response.headers.get('x-request-id'));
+    expect(request_id).toBe(response.headers.get('x-request-id'));
     validateOpenAI('OpenAIFile', data);
   });
 });
