@@ -3,7 +3,7 @@ import { createAzureProvider } from './azure/index.js';
 import { createOpenAIProvider } from './openai/index.js';
 import type { BatchProvider } from './types.js';
 
-const factories: Record<Deployment['provider'], (d: Deployment) => BatchProvider> = {
+const factories: Record<Deployment['provider'], (d: Deployment, secrets: string[]) => BatchProvider> = {
   openai: createOpenAIProvider,
   azure: createAzureProvider,
 };
@@ -12,8 +12,10 @@ const factories: Record<Deployment['provider'], (d: Deployment) => BatchProvider
 export class ProviderRegistry {
   private readonly byDeployment = new Map<string, BatchProvider>();
 
-  constructor(deployments: Deployment[]) {
-    for (const d of deployments) this.byDeployment.set(d.id, factories[d.provider](d));
+  constructor(deployments: Deployment[], extraSecrets: string[] = []) {
+    // Every client scrubs every configured key: a provider may echo a credential that is not its own.
+    const secrets = [...new Set([...deployments.map((d) => d.apiKey), ...extraSecrets])];
+    for (const d of deployments) this.byDeployment.set(d.id, factories[d.provider](d, secrets));
   }
 
   for(deploymentId: string): BatchProvider {

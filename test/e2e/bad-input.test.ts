@@ -154,7 +154,7 @@ describe.each(DATABASES)('bad input is refused cleanly (%s)', (db) => {
     });
 
     it('answers 401 without a key or with a wrong one', async () => {
-      for (const headers of [{}, { authorization: 'Bearer sk-wrong' }, { authorization: 'Basic abc' }]) {
+      for (const headers of [{}, { authorization: 'Bearer sk-wrong' }, { authorization: 'Basic abc' }] as Record<string, string>[]) {
         const res = await fetch(`${s.url}/v1/batches`, { headers });
         expect(res.status).toBe(401);
         validateOpenAI('ErrorResponse', await res.json());

@@ -11,6 +11,7 @@ import OpenAI, {
   InternalServerError,
   NotFoundError,
   toFile,
+  toStreamingFile,
 } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateOpenAI } from '../support/openapi.js';
@@ -150,6 +151,20 @@ describe('OpenAI emulator', () => {
     validateOpenAI('DeleteFileResponse', deleted);
     expect(deleted).toEqual({ id: file.id, object: 'file', deleted: true });
     await expect(client.files.retrieve(file.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('accepts a streamed (chunked) upload', async () => {
+    const { emu, client } = await openai();
+    const lines = Array.from({ length: 200 }, (_, i) => jsonl([chatLine(`s-${i}`)]));
+    async function* chunks() {
+      for (const line of lines) {
+        yield new TextEncoder().encode(line);
+        if (Number(line.length) % 7 === 0) await new Promise((r) => setTimeout(r, 1));
+      }
+    }
+    const file = await client.files.create({ file: toStreamingFile(chunks(), 'streamed.jsonl'), purpose: 'batch' });
+    validateOpenAI('OpenAIFile', file);
+    expect(emu.files.get(file.id)?.content.toString()).toBe(lines.join(''));
   });
 
   it('rejects uploads without purpose, with a bad purpose, or a non-.jsonl batch file', async () => {

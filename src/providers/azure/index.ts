@@ -7,7 +7,7 @@ import type { ProviderBatch, ProviderFile } from '../types.js';
  * Azure OpenAI: `{api_base}/openai/...?api-version=…` with an `api-key` header (the dated API), or the v1 API
  * when `api_base` already ends in `/openai/v1`.
  */
-export function createAzureProvider(d: Deployment): AzureProvider {
+export function createAzureProvider(d: Deployment, secrets: string[] = [d.apiKey]): AzureProvider {
   const isV1 = /\/openai\/v1$/.test(d.apiBase);
   return new AzureProvider(
     new UpstreamClient({
@@ -15,7 +15,7 @@ export function createAzureProvider(d: Deployment): AzureProvider {
       headers: { 'api-key': d.apiKey },
       query: isV1 ? undefined : { 'api-version': d.apiVersion ?? '2024-10-21' },
       timeoutMs: d.timeoutMs,
-      secrets: [d.apiKey],
+      secrets,
     }),
   );
 }

@@ -3,13 +3,13 @@ import { UpstreamClient } from '../http/client.js';
 import { OpenAICompatibleProvider } from '../openai-compatible.js';
 
 /** api.openai.com (or any OpenAI-compatible base URL): Bearer auth, `/v1` in the base. */
-export function createOpenAIProvider(d: Deployment): OpenAICompatibleProvider {
+export function createOpenAIProvider(d: Deployment, secrets: string[] = [d.apiKey]): OpenAICompatibleProvider {
   return new OpenAICompatibleProvider(
     new UpstreamClient({
       baseUrl: d.apiBase,
       headers: { authorization: `Bearer ${d.apiKey}` },
       timeoutMs: d.timeoutMs,
-      secrets: [d.apiKey],
+      secrets,
     }),
   );
 }
