@@ -8,7 +8,8 @@ export default defineConfig({
     pool: 'forks',
     // Two cores here: two test files at a time keeps PostgreSQL and the emulators responsive.
     maxWorkers: 2,
-    reporters: ['default'],
+    // The JSON report gives .ci/run its exact pass/fail counts.
+    reporters: ['default', ['json', { outputFile: 'test-results.json' }]],
     env: { NODE_OPTIONS: '--disable-warning=ExperimentalWarning' },
   },
 });

@@ -7,7 +7,7 @@ import { ConfigError, loadConfigFile } from './config/load.js';
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      config: { type: 'string', short: 'c', default: process.env.SLUICE_CONFIG ?? 'config.yaml' },
+      config: { type: 'string', short: 'c', default: process.env.SLUICE_CONFIG ?? 'examples/config.yaml' },
       port: { type: 'string', short: 'p', default: process.env.PORT ?? '4000' },
       host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
     },

@@ -36,7 +36,7 @@ export function ormOptions(url: string): InitOptions {
       driver: PostgreSqlDriver,
       clientUrl: url,
       pool: { min: 0, max: 10 },
-      migrations: { migrationsList: postgresqlMigrations, transactional: true, snapshot: false },
+      migrations: { migrationsList: postgresqlMigrations, transactional: true, snapshot: false, silent: true },
     } as InitOptions;
   }
   const file = url.replace(/^sqlite:(\/\/)?/i, '');
@@ -46,7 +46,7 @@ export function ormOptions(url: string): InitOptions {
     driver: SqliteDriver,
     dbName: file,
     driverOptions: new NodeSqliteDialect(file),
-    migrations: { migrationsList: sqliteMigrations, transactional: true, snapshot: false },
+    migrations: { migrationsList: sqliteMigrations, transactional: true, snapshot: false, silent: true },
   } as InitOptions;
 }
 

@@ -159,11 +159,12 @@ describe('OpenAI emulator', () => {
     async function* chunks() {
       for (const line of lines) {
         yield new TextEncoder().encode(line);
-        if (Number(line.length) % 7 === 0) await new Promise((r) => setTimeout(r, 1));
+        await new Promise((r) => setImmediate(r));
       }
     }
     const file = await client.files.create({ file: toStreamingFile(chunks(), 'streamed.jsonl'), purpose: 'batch' });
     validateOpenAI('OpenAIFile', file);
+    expect(emu.requests.at(-1)?.headers['transfer-encoding']).toBe('chunked'); // no content-length: parsed as it arrives
     expect(emu.files.get(file.id)?.content.toString()).toBe(lines.join(''));
   });
 

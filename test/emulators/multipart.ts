@@ -34,6 +34,7 @@ export function parseMultipart(req: IncomingMessage): Promise<MultipartForm> {
   return new Promise<MultipartForm>((resolve, reject) => {
     const fields: Record<string, string> = {};
     let file: UploadedPart | undefined;
+    let fileParts = 0;
     let failure: ApiError | undefined;
     let settled = false;
 
@@ -61,7 +62,8 @@ export function parseMultipart(req: IncomingMessage): Promise<MultipartForm> {
         stream.resume(); // not ours; drain it so parsing continues
         return;
       }
-      if (file) fail(badRequest("Only one 'file' part may be uploaded.", 'file'));
+      fileParts += 1;
+      if (fileParts > 1) fail(badRequest("Only one 'file' part may be uploaded.", 'file'));
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('limit', () => fail(new ApiError(413, 'File is too large. The maximum size is 512 MB.', 'file')));

@@ -1,0 +1,92 @@
+/**
+ * `npm run demo`: the newcomer's first command. Starts two emulated Azure OpenAI deployments of one model
+ * group, starts sluice on an embedded SQLite file, and runs the developer flow with the official OpenAI SDK,
+ * printing each step.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI, { toFile } from 'openai';
+import { pino } from 'pino';
+import { startGateway } from '../src/app.js';
+import { buildConfig } from '../src/config/load.js';
+import { startAzureEmulator } from '../test/emulators/index.js';
+
+const step = (n: number, text: string) => console.log(`\n[${n}] ${text}`);
+const timing = { validatingMs: 300, inProgressMs: 600, finalizingMs: 300, cancellingMs: 300 };
+
+const east = await startAzureEmulator({ apiKey: 'demo-key-east', deployments: ['gpt-4o-batch-eastus'], timing });
+const west = await startAzureEmulator({ apiKey: 'demo-key-west', deployments: ['gpt-4o-batch-swedencentral'], timing });
+const deployments = new Map([
+  [east, 'eastus (azure/gpt-4o-batch-eastus)'],
+  [west, 'swedencentral (azure/gpt-4o-batch-swedencentral)'],
+]);
+const config = buildConfig({
+  model_list: [
+    { model_name: 'gpt-4o-batch', litellm_params: { model: 'azure/gpt-4o-batch-eastus', api_base: east.url, api_key: 'os.environ/DEMO_KEY_EAST', api_version: '2024-10-21' }, model_info: { mode: 'batch', id: 'eastus' } },
+    { model_name: 'gpt-4o-batch', litellm_params: { model: 'azure/gpt-4o-batch-swedencentral', api_base: west.url, api_key: 'os.environ/DEMO_KEY_WEST', api_version: '2024-10-21' }, model_info: { mode: 'batch', id: 'swedencentral' } },
+  ],
+  general_settings: { master_key: 'sk-demo-master' },
+}, { DEMO_KEY_EAST: 'demo-key-east', DEMO_KEY_WEST: 'demo-key-west' });
+
+const dir = mkdtempSync(join(tmpdir(), 'sluice-demo-'));
+const gateway = await startGateway({ config, databaseUrl: join(dir, 'demo.sqlite'), port: 0, logger: pino({ level: 'silent' }) });
+step(0, `sluice is up at ${gateway.url} (SQLite ${join(dir, 'demo.sqlite')}); model group gpt-4o-batch = 2 Azure deployments`);
+
+const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-demo-master' });
+try {
+  const lines = ['What is a sluice?', 'Name three rivers.', 'Say hello in French.'].map((q, i) =>
+    JSON.stringify({ custom_id: `request-${i + 1}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-batch', messages: [{ role: 'user', content: q }], max_tokens: 50 } }),
+  );
+  step(1, `upload mydata.jsonl (${lines.length} requests, body.model = "gpt-4o-batch") with target_model_names=gpt-4o-batch`);
+  const file = await client.files.create({ file: await toFile(Buffer.from(lines.join('\n') + '\n'), 'mydata.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never);
+  console.log(`    unified file: ${file.id} (${file.bytes} bytes)`);
+
+  step(2, 'replicas written, one per deployment, body.model rewritten to the deployment name:');
+  for (const [emu, name] of deployments) {
+    const copy = [...emu.files.values()].at(-1)!;
+    const model = JSON.parse(copy.content.toString().split('\n')[0]).body.model;
+    console.log(`    ${name}: provider file ${copy.id}, body.model = "${model}"`);
+  }
+
+  step(3, 'create a batch on the unified file');
+  const before = new Map([...deployments.keys()].map((e) => [e, e.batches.size]));
+  const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+  const chosen = [...deployments.keys()].find((e) => e.batches.size > before.get(e)!)!;
+  console.log(`    unified batch: ${batch.id}, status ${batch.status}`);
+  console.log(`    created on deployment ${deployments.get(chosen)} (the caller never sees its raw ID)`);
+
+  step(4, 'retrieve until it is done (every retrieve goes back to that deployment):');
+  let current = batch;
+  let last = '';
+  while (!['completed', 'failed', 'expired', 'cancelled'].includes(current.status)) {
+    current = await client.batches.retrieve(batch.id);
+    if (current.status !== last) console.log(`    status: ${(last = current.status)}  requests ${JSON.stringify(current.request_counts)}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+
+  step(5, `output file ${current.output_file_id} (a unified ID too); its lines:`);
+  const text = await (await client.files.content(current.output_file_id!)).text();
+  for (const l of text.trim().split('\n')) {
+    const o = JSON.parse(l);
+    console.log(`    ${o.custom_id}: HTTP ${o.response.status_code}, "${o.response.body.choices[0].message.content}", usage ${JSON.stringify(o.response.body.usage)}`);
+  }
+
+  step(6, 'list batches of the model group (target_model_names as a query filter):');
+  const list = await client.batches.list({ target_model_names: 'gpt-4o-batch' } as never);
+  for (const b of list.data) console.log(`    ${b.id} ${b.status} ${b.model}`);
+
+  step(7, 'a second batch, cancelled:');
+  const second = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+  const cancelled = await client.batches.cancel(second.id);
+  console.log(`    ${second.id} → ${cancelled.status}`);
+
+  step(8, 'delete the input file: every replica goes');
+  await client.files.delete(file.id);
+  console.log(`    provider files left with purpose=batch: ${[...deployments.keys()].map((e) => [...e.files.values()].filter((f) => f.purpose === 'batch').length).join(' + ')}`);
+  console.log('\nDone. Start your own with: npm start -- --config examples/config.yaml');
+} finally {
+  await gateway.close();
+  await Promise.all([east.close(), west.close()]);
+  rmSync(dir, { recursive: true, force: true });
+}
