@@ -1,6 +1,8 @@
 import { batchesRouter } from './routers/batches.js';
 import { filesRouter } from './routers/files.js';
+import { keysRouter } from './routers/keys.js';
 import { modelsRouter } from './routers/models.js';
+import { teamsRouter } from './routers/teams.js';
 import { createCallerFactory, router } from './trpc.js';
 
 /** THE list of operations. REST, gRPC and tRPC are adapters over it. */
@@ -8,6 +10,8 @@ export const appRouter = router({
   files: filesRouter,
   batches: batchesRouter,
   models: modelsRouter,
+  keys: keysRouter,
+  teams: teamsRouter,
 });
 
 export type AppRouter = typeof appRouter;

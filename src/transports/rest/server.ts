@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Gateway } from '../../domain/gateway.js';
+import { registerAdminRoutes } from './admin-routes.js';
 import { registerBatchRoutes } from './batches-routes.js';
 import { toOpenAIError } from './errors.js';
 import { registerFileRoutes } from './files-routes.js';
@@ -50,6 +51,7 @@ export function buildRestServer({ gw, isReady, logger }: RestOptions): FastifyIn
 
   registerHealthRoutes(app, isReady);
   registerModelRoutes(app, gw);
+  registerAdminRoutes(app, gw);
   for (const prefix of ['/v1', '']) {
     registerFileRoutes(app, gw, prefix);
     registerBatchRoutes(app, gw, prefix);
