@@ -1,9 +1,10 @@
 import { FileReplica } from './file-replica.js';
 import { ManagedBatch } from './managed-batch.js';
 import { ManagedFile } from './managed-file.js';
+import { ProviderObject } from './provider-object.js';
 import { SpendRecord } from './spend-record.js';
 import { Team } from './team.js';
 import { VirtualKey } from './virtual-key.js';
 
-export { FileReplica, ManagedBatch, ManagedFile, SpendRecord, Team, VirtualKey };
-export const entities = [ManagedFile, FileReplica, ManagedBatch, Team, VirtualKey, SpendRecord];
+export { FileReplica, ManagedBatch, ManagedFile, ProviderObject, SpendRecord, Team, VirtualKey };
+export const entities = [ManagedFile, FileReplica, ManagedBatch, Team, VirtualKey, SpendRecord, ProviderObject];

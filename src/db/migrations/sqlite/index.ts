@@ -1,4 +1,8 @@
 import { Migration20261122005735 } from './Migration20261122005735.js';
+import { Migration20261122010735 } from './Migration20261122010735.js';
 
 /** Every migration of this dialect, oldest first (listed, not globbed, so tsx and bundles see the same set). */
-export const sqliteMigrations = [Migration20261122005735];
+export const sqliteMigrations = [
+  Migration20261122005735, // managed files, replicas, batches, keys, teams, spend
+  Migration20261122010735, // provider_object: ownership of pass-through route objects
+];
