@@ -31,7 +31,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   const db = await openDatabase(databaseUrl);
   const gw: Gateway = {
     config: opts.config,
-    providers: new ProviderRegistry(opts.config.deployments, opts.config.masterKey ? [opts.config.masterKey] : []),
+    providers: new ProviderRegistry([...opts.config.deployments, ...opts.config.providerRoutes.values()], opts.config.masterKey ? [opts.config.masterKey] : []),
     health: new DeploymentHealth(),
     log,
     em: db.em,

@@ -14,6 +14,8 @@ export interface Context {
   token: string | undefined;
   /** Aborted when the caller goes away (closed HTTP request, cancelled gRPC call). */
   signal?: AbortSignal;
+  /** How this transport reads a streamed request body (with its own flow control); default: as it comes. */
+  requestBody?: (body: ReadableStream<Uint8Array>) => AsyncIterable<Uint8Array>;
 }
 
 export const createContext = (gw: Gateway, token: string | undefined, signal?: AbortSignal): Context => ({ gw, token, signal });
@@ -45,6 +47,9 @@ const TRPC_CODES: Record<ErrorKind, TRPC_ERROR_CODE_KEY> = {
   internal: 'INTERNAL_SERVER_ERROR',
 };
 
+/** A GatewayError as a TRPCError (kept as `cause`); also for errors raised while a subscription runs. */
+export const toTRPCError = (cause: GatewayError) => new TRPCError({ code: TRPC_CODES[cause.kind], message: cause.message, cause });
+
 /**
  * The one place a GatewayError becomes a TRPCError. The GatewayError stays as `cause`, so the REST and gRPC
  * adapters map the original (kind, param, code) to their own wire format.
@@ -54,7 +59,7 @@ const mapErrors = t.middleware(async ({ next }) => {
   if (!result.ok) {
     const cause = result.error.cause;
     if (cause instanceof GatewayError) {
-      throw new TRPCError({ code: TRPC_CODES[cause.kind], message: cause.message, cause });
+      throw toTRPCError(cause);
     }
   }
   return result;

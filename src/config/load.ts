@@ -3,11 +3,12 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigError, resolveEnvReferences } from './resolve-env.js';
 import { rawConfigSchema, type RawConfig } from './schema.js';
-import type { Deployment, GatewayConfig, ModelGroup } from './types.js';
+import type { Deployment, GatewayConfig, ModelGroup, ProviderName } from './types.js';
 
 export { ConfigError };
 
 const DEFAULT_LIMITS = { maxFileBytes: 200 * 1024 * 1024, maxFileLines: 50_000 };
+const DEFAULT_TRACKING = { pollIntervalMs: 60_000, finalizingPollIntervalMs: 5_000 };
 const DEFAULT_OPENAI_BASE = 'https://api.openai.com/v1';
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -33,10 +34,10 @@ export function buildConfig(doc: unknown, env: NodeJS.ProcessEnv = process.env):
     const issue = parsed.error.issues[0];
     throw new ConfigError(`${formatPath(issue.path)}: ${issue.message}`);
   }
-  return toGatewayConfig(parsed.data);
+  return toGatewayConfig(parsed.data, env);
 }
 
-function toGatewayConfig(raw: RawConfig): GatewayConfig {
+function toGatewayConfig(raw: RawConfig, env: NodeJS.ProcessEnv): GatewayConfig {
   const deployments = raw.model_list.map((entry, i) => toDeployment(entry, i));
   const seen = new Set<string>();
   deployments.forEach((d, i) => {
@@ -52,6 +53,7 @@ function toGatewayConfig(raw: RawConfig): GatewayConfig {
   const gs = raw.general_settings ?? {};
   return {
     masterKey: gs.master_key,
+    providerRoutes: providerRoutes(raw, env),
     databaseUrl: gs.database_url,
     deployments,
     groups,
@@ -59,6 +61,11 @@ function toGatewayConfig(raw: RawConfig): GatewayConfig {
       maxFileBytes: gs.max_batch_file_bytes ?? DEFAULT_LIMITS.maxFileBytes,
       maxFileLines: gs.max_batch_file_lines ?? DEFAULT_LIMITS.maxFileLines,
     },
+    tracking: {
+      pollIntervalMs: seconds(gs.batch_poll_interval_seconds) ?? DEFAULT_TRACKING.pollIntervalMs,
+      finalizingPollIntervalMs: seconds(gs.batch_finalizing_poll_interval_seconds) ?? DEFAULT_TRACKING.finalizingPollIntervalMs,
+    },
+    webhook: gs.batch_webhook_url ? { url: gs.batch_webhook_url, secret: gs.batch_webhook_secret } : undefined,
   };
 }
 
@@ -89,8 +96,36 @@ function toDeployment(entry: RawConfig['model_list'][number], i: number): Deploy
   };
 }
 
+const seconds = (s: number | undefined) => (s === undefined ? undefined : Math.round(s * 1000));
+
 function formatPath(path: PropertyKey[]): string {
   let out = '';
   for (const part of path) out += typeof part === 'number' ? `[${part}]` : out ? `.${String(part)}` : String(part);
   return out || '<root>';
+}
+
+/** `files_settings` entries win; otherwise the LiteLLM environment variables configure the routes. */
+function providerRoutes(raw: RawConfig, env: NodeJS.ProcessEnv): Map<ProviderName, Deployment> {
+  const routes = new Map<ProviderName, Deployment>();
+  const add = (provider: ProviderName, apiBase: string | undefined, apiKey: string | undefined, apiVersion: string | undefined) => {
+    if (!apiKey || routes.has(provider) || (provider === 'azure' && !apiBase)) return;
+    routes.set(provider, {
+      id: `route:${provider}`,
+      modelGroup: `${provider} provider route`,
+      provider,
+      model: '',
+      apiBase: (apiBase ?? DEFAULT_OPENAI_BASE).replace(/\/+$/, ''),
+      apiKey,
+      apiVersion: apiVersion ?? (provider === 'azure' ? '2024-10-21' : undefined),
+      timeoutMs: 600_000,
+    });
+  };
+  raw.files_settings?.forEach((f, i) => {
+    if (!f.api_key) throw new ConfigError(`files_settings[${i}].api_key: required`);
+    if (f.custom_llm_provider === 'azure' && !f.api_base) throw new ConfigError(`files_settings[${i}].api_base: required for azure`);
+    add(f.custom_llm_provider, f.api_base, f.api_key, f.api_version);
+  });
+  add('azure', env.AZURE_API_BASE, env.AZURE_API_KEY, env.AZURE_API_VERSION);
+  add('openai', env.OPENAI_API_BASE, env.OPENAI_API_KEY, undefined);
+  return routes;
 }

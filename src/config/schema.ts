@@ -28,11 +28,25 @@ const generalSettings = z.looseObject({
   /** sluice extensions: limits of a managed batch input file. */
   max_batch_file_bytes: z.number().int().positive().optional(),
   max_batch_file_lines: z.number().int().positive().optional(),
+  /** sluice extensions: the batch tracker (src/workers/) and its batch-finished webhook. */
+  batch_poll_interval_seconds: z.number().positive().optional(),
+  batch_finalizing_poll_interval_seconds: z.number().positive().optional(),
+  batch_webhook_url: z.string().url().optional(),
+  batch_webhook_secret: z.string().min(1).optional(),
+});
+
+/** LiteLLM's `files_settings`: the providers behind the pass-through routes /azure/v1/* and /openai/v1/*. */
+const filesSetting = z.looseObject({
+  custom_llm_provider: z.enum(['azure', 'openai']),
+  api_base: z.string().url().optional(),
+  api_key: z.string().min(1).optional(),
+  api_version: z.string().optional(),
 });
 
 export const rawConfigSchema = z.looseObject({
   model_list: z.array(modelEntry).min(1),
   general_settings: generalSettings.optional(),
+  files_settings: z.array(filesSetting).optional(),
 });
 
 export type RawConfig = z.infer<typeof rawConfigSchema>;

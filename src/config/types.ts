@@ -29,10 +29,32 @@ export interface Limits {
   maxFileLines: number;
 }
 
+/** How the batch tracker follows batches (general_settings.batch_*). */
+export interface TrackingSettings {
+  /** Time between two polls of a running batch (jittered ±10 %); default 60 s. */
+  pollIntervalMs: number;
+  /** Poll interval while a batch is `finalizing` (its output is near); default 5 s. */
+  finalizingPollIntervalMs: number;
+}
+
+/** Where to POST a signed `batch.finished` event. */
+export interface WebhookSettings {
+  url: string;
+  /** HMAC-SHA256 key for the `x-sluice-signature` header; unsigned when absent. */
+  secret?: string;
+}
+
 export interface GatewayConfig {
   masterKey?: string;
+  /**
+   * Providers for the pass-through routes (/azure/v1/*, /openai/v1/*), from `files_settings` or from the
+   * environment (AZURE_API_BASE/AZURE_API_KEY/AZURE_API_VERSION, OPENAI_API_KEY/OPENAI_API_BASE).
+   */
+  providerRoutes: Map<ProviderName, Deployment>;
   databaseUrl?: string;
   deployments: Deployment[];
   groups: Map<string, ModelGroup>;
   limits: Limits;
+  tracking: TrackingSettings;
+  webhook?: WebhookSettings;
 }

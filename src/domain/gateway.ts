@@ -3,6 +3,7 @@ import type { GatewayConfig } from '../config/types.js';
 import type { BatchProvider } from '../providers/types.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { GatewayError } from './errors.js';
+import type { EventListener } from './events.js';
 import type { DeploymentHealth } from './routing/health.js';
 
 /** Minimal structured logger (pino's shape) so the domain does not depend on a logging library. */
@@ -20,6 +21,8 @@ export interface Gateway {
   log: Logger;
   /** A fresh EntityManager (one per request or job; never the global one). */
   em(): EntityManager;
+  /** Told about every GatewayEvent (events.ts): metrics, the batch webhook. */
+  listeners?: EventListener[];
 }
 
 /** The provider for a stored deployment ID; a deployment removed from the config is a 503, not a crash. */

@@ -1,9 +1,10 @@
 import type { Deployment } from '../config/types.js';
 import { createAzureProvider } from './azure/index.js';
 import { createOpenAIProvider } from './openai/index.js';
+import type { UpstreamObserver } from './http/client.js';
 import type { BatchProvider } from './types.js';
 
-const factories: Record<Deployment['provider'], (d: Deployment, secrets: string[]) => BatchProvider> = {
+const factories: Record<Deployment['provider'], (d: Deployment, secrets: string[], observer?: UpstreamObserver) => BatchProvider> = {
   openai: createOpenAIProvider,
   azure: createAzureProvider,
 };
@@ -12,10 +13,11 @@ const factories: Record<Deployment['provider'], (d: Deployment, secrets: string[
 export class ProviderRegistry {
   private readonly byDeployment = new Map<string, BatchProvider>();
 
-  constructor(deployments: Deployment[], extraSecrets: string[] = []) {
+  /** `observer` hears about every upstream HTTP call (metrics, tracing), so providers import neither. */
+  constructor(deployments: Deployment[], extraSecrets: string[] = [], observer?: UpstreamObserver) {
     // Every client scrubs every configured key: a provider may echo a credential that is not its own.
     const secrets = [...new Set([...deployments.map((d) => d.apiKey), ...extraSecrets])];
-    for (const d of deployments) this.byDeployment.set(d.id, factories[d.provider](d, secrets));
+    for (const d of deployments) this.byDeployment.set(d.id, factories[d.provider](d, secrets, observer));
   }
 
   for(deploymentId: string): BatchProvider {

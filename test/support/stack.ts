@@ -58,6 +58,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         },
       ],
       general_settings: { master_key: MASTER_KEY, ...opts.limits },
+      // The pass-through routes: /azure/v1/* → the east emulator, /openai/v1/* → the OpenAI emulator.
+      files_settings: [
+        { custom_llm_provider: 'azure', api_base: east.url, api_key: AZURE_KEY_EAST, api_version: '2024-10-21' },
+        { custom_llm_provider: 'openai', api_base: `${openai.url}/v1`, api_key: OPENAI_KEY },
+      ],
     },
     { TEST_AZURE_KEY_EAST: AZURE_KEY_EAST, TEST_AZURE_KEY_WEST: AZURE_KEY_WEST },
   );

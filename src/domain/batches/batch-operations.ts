@@ -5,6 +5,7 @@ import { providerFor, type Gateway } from '../gateway.js';
 import { isUnifiedBatchId } from '../ids.js';
 import { fromProviderError } from '../upstream-error.js';
 import { findVisibleBatch } from './find-batch.js';
+import { settleBatch } from './follow-batch.js';
 import { recordBatchState } from './record-state.js';
 import type { BatchObject } from './translate-batch.js';
 
@@ -12,14 +13,19 @@ import type { BatchObject } from './translate-batch.js';
 export async function retrieveManagedBatch(gw: Gateway, principal: Principal, id: string): Promise<BatchObject> {
   const em = gw.em();
   const row = await findVisibleBatch(em, principal, id);
-  if (row.terminal) return row.snapshot as unknown as BatchObject;
+  if (row.terminal) {
+    await settleBatch(gw, row);
+    return row.snapshot as unknown as BatchObject;
+  }
   let upstream;
   try {
     upstream = await providerFor(gw, row.deploymentId).getBatch(row.providerBatchId);
   } catch (err) {
     throw fromProviderError(err, 'Retrieving the batch');
   }
-  return recordBatchState(gw, em, row, upstream);
+  const object = await recordBatchState(gw, em, row, upstream);
+  await settleBatch(gw, row);
+  return object;
 }
 
 export async function cancelManagedBatch(gw: Gateway, principal: Principal, id: string): Promise<BatchObject> {
@@ -32,7 +38,9 @@ export async function cancelManagedBatch(gw: Gateway, principal: Principal, id: 
     throw fromProviderError(err, 'Cancelling the batch');
   }
   gw.log.info({ event: 'batch_cancel_requested', batch_id: row.id }, 'batch cancel requested');
-  return recordBatchState(gw, em, row, upstream);
+  const object = await recordBatchState(gw, em, row, upstream);
+  await settleBatch(gw, row);
+  return object;
 }
 
 export interface ListBatchesInput {

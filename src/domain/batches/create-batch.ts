@@ -1,8 +1,10 @@
 import { FileReplica, ManagedBatch } from '../../db/entities/index.js';
+import { assertWithinBudget } from '../access/budget.js';
 import type { Principal } from '../access/principal.js';
 import { ownerOf } from '../access/principal.js';
 import { mayUseGroup } from '../access/visibility.js';
 import { GatewayError, invalidRequest } from '../errors.js';
+import { emitEvent } from '../events.js';
 import { providerFor, type Gateway } from '../gateway.js';
 import { newBatchId } from '../ids.js';
 import { findVisibleFile } from '../files/find-file.js';
@@ -26,6 +28,7 @@ let turn = 0;
  * next on a transient failure. The unified batch is sticky to that deployment from then on.
  */
 export async function createManagedBatch(gw: Gateway, principal: Principal, input: CreateBatchInput): Promise<BatchObject> {
+  await assertWithinBudget(gw, principal);
   const em = gw.em();
   const file = await findVisibleFile(em, principal, input.input_file_id);
   if (file.kind !== 'input' || file.purpose !== 'batch') {
@@ -93,7 +96,7 @@ async function storeNewBatch(
     terminal: TERMINAL_STATUSES.has(upstream.status),
     snapshot: {},
     updatedAt: Date.now(),
-    nextPollAt: Date.now(),
+    nextPollAt: Date.now() + gw.config.tracking.pollIntervalMs, // first look by the tracker (workers/)
   });
   try {
     const object = await translateBatch(gw, row, upstream);
@@ -101,7 +104,7 @@ async function storeNewBatch(
     row.outputFileId = object.output_file_id;
     row.errorFileId = object.error_file_id;
     await em.flush();
-    gw.log.info({ event: 'batch_created', batch_id: row.id, model_group: row.modelGroup, deployment: row.deploymentId, input_file_id: inputFileId }, 'batch created');
+    emitEvent(gw, { event: 'batch_created', batch_id: row.id, model_group: row.modelGroup, deployment: row.deploymentId, input_file_id: inputFileId, key_id: row.ownerKeyId ?? null, team_id: row.ownerTeamId ?? null });
     return object;
   } catch (err) {
     // We could not record it: cancel upstream so that nothing runs (and bills) that nobody can see.

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/sql';
 import { ManagedBatch } from '../../db/entities/index.js';
 import type { ProviderBatch } from '../../providers/types.js';
+import { emitEvent } from '../events.js';
 import type { Gateway } from '../gateway.js';
 import { TERMINAL_STATUSES, translateBatch, type BatchObject } from './translate-batch.js';
 
@@ -11,9 +12,10 @@ import { TERMINAL_STATUSES, translateBatch, type BatchObject } from './translate
 export async function recordBatchState(gw: Gateway, em: EntityManager, row: ManagedBatch, upstream: ProviderBatch): Promise<BatchObject> {
   const object = await translateBatch(gw, row, upstream);
   const previous = row.status;
+  // `terminal: false`: a slower poll that read an older state never drags a finished batch back.
   await em.nativeUpdate(
     ManagedBatch,
-    { id: row.id },
+    { id: row.id, terminal: false },
     {
       status: object.status,
       snapshot: object as unknown as Record<string, unknown>,
@@ -23,9 +25,9 @@ export async function recordBatchState(gw: Gateway, em: EntityManager, row: Mana
       updatedAt: Date.now(),
     },
   );
-  Object.assign(row, { status: object.status, outputFileId: object.output_file_id, errorFileId: object.error_file_id, terminal: TERMINAL_STATUSES.has(object.status) });
+  Object.assign(row, { status: object.status, snapshot: object, outputFileId: object.output_file_id, errorFileId: object.error_file_id, terminal: TERMINAL_STATUSES.has(object.status) });
   if (previous !== object.status) {
-    gw.log.info({ event: 'batch_status_changed', batch_id: row.id, from: previous, to: object.status, model_group: row.modelGroup }, 'batch status changed');
+    emitEvent(gw, { event: 'batch_status_changed', batch_id: row.id, from: previous, to: object.status, model_group: row.modelGroup, deployment: row.deploymentId });
   }
   return object;
 }

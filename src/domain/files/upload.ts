@@ -1,9 +1,11 @@
 import { ManagedFile, FileReplica } from '../../db/entities/index.js';
 import type { Deployment } from '../../config/types.js';
 import type { ProviderFile } from '../../providers/types.js';
+import { assertWithinBudget } from '../access/budget.js';
 import { mayUseGroup } from '../access/visibility.js';
 import { ownerOf, type Principal } from '../access/principal.js';
 import { GatewayError, invalidRequest } from '../errors.js';
+import { emitEvent } from '../events.js';
 import { providerFor, type Gateway } from '../gateway.js';
 import { newFileId } from '../ids.js';
 import { spoolBatchInput, type SpooledBatchInput } from '../jsonl/spool.js';
@@ -36,6 +38,7 @@ const AZURE_MIN_EXPIRY = 1_209_600; // Azure accepts 14–30 days only (upstream
  * already written are deleted and the caller gets the error.
  */
 export async function uploadManagedFile(gw: Gateway, principal: Principal, source: UploadSource): Promise<FileObject> {
+  await assertWithinBudget(gw, principal);
   const spool = await spoolBatchInput(source.content, { maxBytes: gw.config.limits.maxFileBytes, maxLines: gw.config.limits.maxFileLines });
   try {
     const fields = await source.fields();
@@ -74,7 +77,7 @@ export async function uploadManagedFile(gw: Gateway, principal: Principal, sourc
       await deleteReplicas(gw, replicas);
       throw err;
     }
-    gw.log.info({ event: 'file_uploaded', file_id: file.id, bytes: file.bytes, lines: file.lineCount, replicas: replicas.length, groups: file.targetModelNames }, 'file uploaded');
+    emitEvent(gw, { event: 'file_uploaded', file_id: file.id, bytes: file.bytes, lines: file.lineCount, replicas: replicas.length, groups: file.targetModelNames, key_id: file.ownerKeyId, team_id: file.ownerTeamId });
     return toFileObject(file as ManagedFile);
   } finally {
     await spool.dispose();

@@ -1,5 +1,5 @@
 import type { Deployment } from '../../config/types.js';
-import { UpstreamClient } from '../http/client.js';
+import { UpstreamClient, type UpstreamObserver } from '../http/client.js';
 import { OpenAICompatibleProvider } from '../openai-compatible.js';
 import type { ProviderBatch, ProviderFile } from '../types.js';
 
@@ -7,7 +7,7 @@ import type { ProviderBatch, ProviderFile } from '../types.js';
  * Azure OpenAI: `{api_base}/openai/...?api-version=…` with an `api-key` header (the dated API), or the v1 API
  * when `api_base` already ends in `/openai/v1`.
  */
-export function createAzureProvider(d: Deployment, secrets: string[] = [d.apiKey]): AzureProvider {
+export function createAzureProvider(d: Deployment, secrets: string[] = [d.apiKey], observer?: UpstreamObserver): AzureProvider {
   const isV1 = /\/openai\/v1$/.test(d.apiBase);
   return new AzureProvider(
     new UpstreamClient({
@@ -16,6 +16,8 @@ export function createAzureProvider(d: Deployment, secrets: string[] = [d.apiKey
       query: isV1 ? undefined : { 'api-version': d.apiVersion ?? '2024-10-21' },
       timeoutMs: d.timeoutMs,
       secrets,
+      deploymentId: d.id,
+      observer,
     }),
   );
 }

@@ -15,6 +15,24 @@ export interface UpstreamOptions {
   /** Values that must never appear in an error message (the deployment's API key). */
   secrets: string[];
   maxRetries?: number;
+  /** Labels the calls reported to `observer`. */
+  deploymentId?: string;
+  observer?: UpstreamObserver;
+}
+
+/** One upstream HTTP attempt as an observer sees it: `route` has IDs replaced by `{id}`. */
+export interface UpstreamCallInfo {
+  deploymentId: string;
+  method: string;
+  route: string;
+}
+
+/**
+ * Told about every upstream HTTP attempt (metrics, tracing live outside providers/): `start` is called as it
+ * starts, and the function it returns once it ends, with the HTTP status (0: no answer) and the error, if any.
+ */
+export interface UpstreamObserver {
+  start(call: UpstreamCallInfo): (end: { status: number; error?: string }) => void;
 }
 
 type Body = string | Buffer | AsyncIterable<Uint8Array>;
@@ -58,7 +76,7 @@ export class UpstreamClient {
     const attempts = call.retry ? (this.opts.maxRetries ?? 2) + 1 : 1;
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await this.once(call);
+        const res = await this.observed(call);
         if (res.statusCode < 400) return res;
         const error = await this.toError(res);
         if (attempt < attempts && (error.status === 429 || error.status >= 500)) {
@@ -76,6 +94,20 @@ export class UpstreamClient {
         }
         throw error;
       }
+    }
+  }
+
+  private async observed(call: Call): Promise<Dispatcher.ResponseData> {
+    const observer = this.opts.observer;
+    if (!observer) return this.once(call);
+    const end = observer.start({ deploymentId: this.opts.deploymentId ?? 'unknown', method: call.method, route: routeOf(call.path) });
+    try {
+      const res = await this.once(call);
+      end({ status: res.statusCode, ...(res.statusCode >= 400 ? { error: `HTTP ${res.statusCode}` } : {}) });
+      return res;
+    } catch (err) {
+      end({ status: 0, error: this.scrub((err as Error).message) });
+      throw err;
     }
   }
 
@@ -127,6 +159,11 @@ export class UpstreamClient {
   private scrub(text: string): string {
     return scrubSecrets(text, this.opts.secrets);
   }
+}
+
+/** `/batches/batch_abc/cancel` → `/batches/{id}/cancel`: a bounded label set. */
+function routeOf(path: string): string {
+  return path.replace(/^\/(files|batches)\/[^/]+/, '/$1/{id}');
 }
 
 function backoffMs(attempt: number, retryAfterSeconds?: number): number {

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Gateway } from '../../domain/gateway.js';
 import { callerFor } from './caller.js';
 import { nameListParam, numberParam, stringParam } from './query.js';
@@ -6,10 +6,10 @@ import { nameListParam, numberParam, stringParam } from './query.js';
 type IdParams = { Params: { id: string } };
 
 export function registerBatchRoutes(app: FastifyInstance, gw: Gateway, prefix: string): void {
-  app.post(`${prefix}/batches`, async (req) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    return callerFor(gw, req).batches.create(body as never);
-  });
+  const create = async (req: FastifyRequest) => callerFor(gw, req).batches.create((req.body ?? {}) as never);
+  app.post(`${prefix}/batches`, create);
+  // The AzureOpenAI SDK (v5+) built with a `deployment` posts batch creates here; the file decides the group.
+  if (prefix === '/openai') app.post(`${prefix}/deployments/:deployment/batches`, create);
 
   app.get(`${prefix}/batches`, async (req) => {
     const q = req.query as Record<string, string>;

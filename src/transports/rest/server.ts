@@ -6,6 +6,7 @@ import { toOpenAIError } from './errors.js';
 import { registerFileRoutes } from './files-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerModelRoutes } from './models-routes.js';
+import { registerProviderRoutes } from './provider-routes.js';
 
 export interface RestOptions {
   gw: Gateway;
@@ -52,7 +53,9 @@ export function buildRestServer({ gw, isReady, logger }: RestOptions): FastifyIn
   registerHealthRoutes(app, isReady);
   registerModelRoutes(app, gw);
   registerAdminRoutes(app, gw);
-  for (const prefix of ['/v1', '']) {
+  registerProviderRoutes(app, gw);
+  // Managed routes: /v1 (OpenAI SDK), no prefix (as LiteLLM allows), /openai (an AzureOpenAI client's base URL).
+  for (const prefix of ['/v1', '', '/openai']) {
     registerFileRoutes(app, gw, prefix);
     registerBatchRoutes(app, gw, prefix);
   }

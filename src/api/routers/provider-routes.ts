@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { cancelRouteBatch, createRouteBatch, getRouteBatch, listRouteBatches } from '../../domain/provider-routes/route-batches.js';
+import { deleteRouteFile, getRouteFile, listRouteFiles, routeFileContent, uploadRouteFile } from '../../domain/provider-routes/route-files.js';
+import { createBatchInput, uploadInput } from '../inputs.js';
+import { parseInput } from '../parse-input.js';
+import { authedProcedure, router } from '../trpc.js';
+
+const route = z.enum(['azure', 'openai']);
+const fileRef = z.object({ route, file_id: z.string().min(1) });
+const batchRef = z.object({ route, batch_id: z.string().min(1) });
+const page = z.object({ route, limit: z.number().int().min(1).max(1000).optional(), after: z.string().optional() });
+
+/**
+ * Pass-through provider routes (/azure/v1/*, /openai/v1/*): raw provider objects, no fan-out, but every object
+ * is recorded with its owner and every call checks it, so isolation holds here too.
+ */
+export const providerRoutesRouter = router({
+  uploadFile: authedProcedure
+    .input((v: unknown) => ({ route: parseInput(route)((v as { route?: unknown })?.route), upload: uploadInput.parse((v as { upload?: unknown })?.upload) }))
+    .mutation(({ ctx, input }) => uploadRouteFile(ctx.gw, ctx.principal, input.route, input.upload)),
+  getFile: authedProcedure.input(parseInput(fileRef)).query(({ ctx, input }) => getRouteFile(ctx.gw, ctx.principal, input.route, input.file_id)),
+  fileContent: authedProcedure
+    .input(parseInput(fileRef))
+    .query(({ ctx, input }) => routeFileContent(ctx.gw, ctx.principal, input.route, input.file_id, ctx.signal)),
+  deleteFile: authedProcedure.input(parseInput(fileRef)).mutation(({ ctx, input }) => deleteRouteFile(ctx.gw, ctx.principal, input.route, input.file_id)),
+  listFiles: authedProcedure.input(parseInput(page)).query(({ ctx, input }) => listRouteFiles(ctx.gw, ctx.principal, input.route, input)),
+  createBatch: authedProcedure
+    .input(parseInput(createBatchInput.extend({ route })))
+    .mutation(({ ctx, input }) => {
+      const { route: r, ...body } = input;
+      return createRouteBatch(ctx.gw, ctx.principal, r, body);
+    }),
+  getBatch: authedProcedure.input(parseInput(batchRef)).query(({ ctx, input }) => getRouteBatch(ctx.gw, ctx.principal, input.route, input.batch_id)),
+  cancelBatch: authedProcedure.input(parseInput(batchRef)).mutation(({ ctx, input }) => cancelRouteBatch(ctx.gw, ctx.principal, input.route, input.batch_id)),
+  listBatches: authedProcedure.input(parseInput(page)).query(({ ctx, input }) => listRouteBatches(ctx.gw, ctx.principal, input.route, input)),
+});
