@@ -77,7 +77,7 @@ describe.each(DATABASES)('virtual keys and teams (%s)', (db) => {
     const gen = await admin('POST', '/key/generate', {});
     expect((await req(replica.url, gen.body.key, 'GET', '/v1/batches')).status).toBe(200);
     const del = await admin('POST', '/key/delete', { keys: [gen.body.key] });
-    expect(del.body).toEqual({ deleted_keys: [gen.body.key] });
+    expect(del.body).toEqual({ deleted_keys: [gen.body.token] });
     for (const url of [s.url, replica.url]) expect((await req(url, gen.body.key, 'GET', '/v1/batches')).status).toBe(401);
 
     const short = await admin('POST', '/key/generate', { duration: '1s' });

@@ -5,11 +5,11 @@ import { startAzureEmulator, startOpenAIEmulator, type ProviderEmulator } from '
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 import { captureLogs } from './log-capture.js';
 
+import { AZURE_KEY_EAST, AZURE_KEY_WEST, OPENAI_KEY } from './stack-secrets.js';
+import { assertNoSecretLeaks, watchGateway } from './secret-scan.js';
+
+export { AZURE_KEY_EAST, AZURE_KEY_WEST, OPENAI_KEY };
 export const MASTER_KEY = 'sk-master-test-0123456789';
-/** Provider secrets: the log-scan tests assert these never appear in a log line or a response. */
-export const AZURE_KEY_EAST = 'azure-secret-east-7f9c2d41b8';
-export const AZURE_KEY_WEST = 'azure-secret-west-1a2b3c4d5e';
-export const OPENAI_KEY = 'sk-openai-secret-9e8d7c6b5a';
 
 export interface Stack {
   gateway: RunningGateway;
@@ -69,6 +69,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const db = await createTestDatabase(opts.db);
   const { logger, lines } = captureLogs();
   const gateway = await startGateway({ config, databaseUrl: db.url, port: 0, logger });
+  watchGateway(gateway.url);
   const clientFor = (key: string) => new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key, maxRetries: 0 });
   return {
     gateway,
@@ -84,6 +85,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await gateway.close();
       await Promise.all([east.close(), west.close(), openai.close()]);
       await db.drop();
+      assertNoSecretLeaks(lines);
     },
   };
 }

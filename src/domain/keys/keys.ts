@@ -95,7 +95,8 @@ export async function deleteKeys(gw: Gateway, keys: string[]) {
   const found = await Promise.all(keys.map((k) => findKey(gw, k)));
   await gw.em().nativeDelete(VirtualKey, { id: { $in: found.map((k) => k.id) } });
   gw.log.info({ event: 'keys_deleted', key_ids: found.map((k) => k.id) }, 'keys deleted');
-  return { deleted_keys: keys };
+  // The IDs, not what was sent: echoing secrets back would put them in responses and proxies' logs.
+  return { deleted_keys: found.map((k) => k.id) };
 }
 
 export async function listKeys(gw: Gateway, input: { team_id?: string; user_id?: string; page?: number; size?: number; return_full_object?: boolean }) {

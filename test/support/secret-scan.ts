@@ -1,0 +1,49 @@
+import { AZURE_KEY_EAST, AZURE_KEY_WEST, OPENAI_KEY } from './stack-secrets.js';
+
+/**
+ * The log-scan guard of the whole e2e suite (loaded by vitest's setupFiles): every response a test reads from
+ * the gateway is scanned for provider secrets, and for virtual-key secrets outside the one /key/generate
+ * answer that shows them. Stacks assert on close that neither their logs nor any response held one.
+ */
+const PROVIDER_SECRETS = [AZURE_KEY_EAST, AZURE_KEY_WEST, OPENAI_KEY];
+const virtualKeySecrets = new Set<string>();
+export const leaks: string[] = [];
+const gatewayOrigins = new Set<string>();
+
+export function watchGateway(url: string): void {
+  gatewayOrigins.add(new URL(url).origin);
+}
+
+export function secretsToWatch(): string[] {
+  return [...PROVIDER_SECRETS, ...virtualKeySecrets];
+}
+
+const SCAN_LIMIT = 8 * 1024 * 1024;
+const realFetch = globalThis.fetch;
+
+globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+  const res = await realFetch(input, init);
+  const url = new URL(typeof input === 'string' || input instanceof URL ? input.toString() : input.url);
+  if (!gatewayOrigins.has(url.origin)) return res;
+  const length = Number(res.headers.get('content-length') ?? '0');
+  if (length > SCAN_LIMIT) return res;
+  const text = await res.clone().text();
+  const isGenerate = url.pathname === '/key/generate' && res.ok;
+  for (const secret of secretsToWatch()) {
+    if (text.includes(secret)) leaks.push(`${url.pathname}: response contains a secret (${secret.slice(0, 6)}…)`);
+  }
+  if (isGenerate) {
+    const key = JSON.parse(text).key;
+    if (typeof key === 'string') virtualKeySecrets.add(key);
+  }
+  return res;
+};
+
+/** Throws if a response or one of `logLines` held a secret. */
+export function assertNoSecretLeaks(logLines: string[]): void {
+  const all = logLines.join('\n');
+  for (const secret of secretsToWatch()) {
+    if (all.includes(secret)) leaks.push(`a log line contains a secret (${secret.slice(0, 6)}…)`);
+  }
+  if (leaks.length) throw new Error(`secrets leaked:\n${[...new Set(leaks)].join('\n')}`);
+}
