@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { startGateway, type RunningGateway } from '../../src/app.js';
+import { startGateway, type RunningGateway, type StartOptions } from '../../src/app.js';
 import { buildConfig } from '../../src/config/load.js';
 import { startAzureEmulator, startOpenAIEmulator, type ProviderEmulator } from '../emulators/index.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
@@ -30,11 +30,16 @@ export interface StackOptions {
   db: DatabaseKind;
   limits?: { max_batch_file_bytes?: number; max_batch_file_lines?: number };
   timing?: { validatingMs: number; inProgressMs: number; finalizingMs: number; cancellingMs: number };
+  /** Extra general_settings (batch_webhook_url…). */
+  generalSettings?: Record<string, unknown>;
+  tracker?: StartOptions['tracker'];
+  webhook?: StartOptions['webhook'];
 }
 
 /** The full stack of an end-to-end test: emulated providers, a real database, a real sluice on port 0. */
 export async function startStack(opts: StackOptions): Promise<Stack> {
-  const timing = opts.timing ?? { validatingMs: 40, inProgressMs: 40, finalizingMs: 40, cancellingMs: 40 };
+  // Slow enough that a batch never finishes under a test's feet; tests that want it done call advance().
+  const timing = opts.timing ?? { validatingMs: 1000, inProgressMs: 1000, finalizingMs: 1000, cancellingMs: 1000 };
   const east = await startAzureEmulator({ apiKey: AZURE_KEY_EAST, deployments: ['gpt-4o-east'], timing });
   const west = await startAzureEmulator({ apiKey: AZURE_KEY_WEST, deployments: ['gpt-4o-west'], timing });
   const openai = await startOpenAIEmulator({ apiKey: OPENAI_KEY, timing });
@@ -57,7 +62,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           model_info: { mode: 'batch', id: 'openai-mini' },
         },
       ],
-      general_settings: { master_key: MASTER_KEY, ...opts.limits },
+      general_settings: { master_key: MASTER_KEY, ...opts.limits, ...opts.generalSettings },
       // The pass-through routes: /azure/v1/* → the east emulator, /openai/v1/* → the OpenAI emulator.
       files_settings: [
         { custom_llm_provider: 'azure', api_base: east.url, api_key: AZURE_KEY_EAST, api_version: '2024-10-21' },
@@ -68,7 +73,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   );
   const db = await createTestDatabase(opts.db);
   const { logger, lines } = captureLogs();
-  const gateway = await startGateway({ config, databaseUrl: db.url, port: 0, logger });
+  const gateway = await startGateway({ config, databaseUrl: db.url, port: 0, logger, tracker: opts.tracker, webhook: opts.webhook });
   watchGateway(gateway.url);
   const clientFor = (key: string) => new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key, maxRetries: 0 });
   return {

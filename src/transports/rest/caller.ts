@@ -14,11 +14,22 @@ export function bearerToken(req: FastifyRequest): string | undefined {
   return typeof apiKey === 'string' && apiKey ? apiKey.trim() : undefined;
 }
 
-/** The router, called in-process for this request, with an AbortSignal that fires if the client goes away. */
+/**
+ * The router, called in-process for this request. Its AbortSignal (set up in server.ts) fires if the client
+ * goes away before the response is finished, which stops upstream work such as a content download.
+ */
 export function callerFor(gw: Gateway, req: FastifyRequest) {
+  return createCaller(createContext(gw, bearerToken(req), abortSignalOf(req)));
+}
+
+const signals = new WeakMap<FastifyRequest, AbortSignal>();
+export const abortSignalOf = (req: FastifyRequest) => signals.get(req);
+
+/** onRequest hook: the response's 'close' without 'finish' means the client left (the request's own 'close' only means its body was read). */
+export function trackClientAbort(req: FastifyRequest, res: import('node:http').ServerResponse): void {
   const abort = new AbortController();
-  req.raw.once('close', () => {
-    if (!req.raw.complete || req.raw.destroyed) abort.abort();
+  signals.set(req, abort.signal);
+  res.once('close', () => {
+    if (!res.writableFinished) abort.abort();
   });
-  return createCaller(createContext(gw, bearerToken(req), abort.signal));
 }
