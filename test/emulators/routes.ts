@@ -25,6 +25,8 @@ export interface Provider {
   dialect: Dialect;
   files: FileStore;
   batches: BatchEngine;
+  /** Largest batch input file accepted (EmulatorOptions.maxBatchInputBytes). */
+  maxBatchInputBytes?: number;
 }
 
 type Handler = (ctx: RequestContext, params: string[]) => Promise<void> | void;
@@ -67,7 +69,7 @@ export function filesAndBatchesRoutes(provider: Provider, prefix: string, option
       pattern: at('/files'),
       handle: async (ctx) => {
         const form = await parseMultipart(ctx.req);
-        const file = acceptUpload(form, dialect, files);
+        const file = acceptUpload(form, dialect, files, provider.maxBatchInputBytes);
         sendJson(ctx.res, dialect.uploadStatus, fileObject(file), options.uploadHeaders?.(ctx, file) ?? {});
       },
     },

@@ -38,7 +38,7 @@ export async function startEmulator(setup: ProviderSetup): Promise<ProviderEmula
     maxLines: options.maxLines ?? dialect.defaultMaxLines,
     deployments: options.deployments ?? dialect.defaultDeployments,
   });
-  const provider: Provider = { dialect, files, batches };
+  const provider: Provider = { dialect, files, batches, maxBatchInputBytes: options.maxBatchInputBytes };
   const faults = new FaultList();
   const requests: RecordedRequest[] = [];
   const closing = new AbortController();

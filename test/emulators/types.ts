@@ -140,6 +140,8 @@ export interface EmulatorOptions {
   deployments?: string[];
   /** Most request lines per batch input file. Default 50,000 (OpenAI) / 100,000 (Azure). */
   maxLines?: number;
+  /** Largest batch input file accepted; default 200 MB, as the real APIs. */
+  maxBatchInputBytes?: number;
   /** Azure dated API: accepted `api-version` values (default: any non-empty value). */
   apiVersions?: string[];
 }

@@ -43,7 +43,7 @@ function parseExpiresAfter(fields: Record<string, string>, dialect: Dialect): nu
   return value;
 }
 
-export function acceptUpload(form: MultipartForm, dialect: Dialect, store: FileStore): EmulatedFile {
+export function acceptUpload(form: MultipartForm, dialect: Dialect, store: FileStore, maxBatchInputBytes = MAX_BATCH_INPUT_BYTES): EmulatedFile {
   const purpose = form.fields['purpose'];
   if (!form.file) throw badRequest("Missing required parameter: 'file'.", 'file', 'missing_required_parameter');
   if (purpose === undefined) {
@@ -67,8 +67,8 @@ export function acceptUpload(form: MultipartForm, dialect: Dialect, store: FileS
         'invalid_file_format',
       );
     }
-    if (content.length > MAX_BATCH_INPUT_BYTES) {
-      throw badRequest('Batch input files may be at most 200 MB.', 'file', 'file_too_large');
+    if (content.length > maxBatchInputBytes) {
+      throw badRequest(`Batch input files may be at most ${maxBatchInputBytes / 1024 / 1024} MB.`, 'file', 'file_too_large');
     }
   }
 

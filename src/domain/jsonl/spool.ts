@@ -4,7 +4,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { StringDecoder } from 'node:string_decoder';
 import { GatewayError } from '../errors.js';
 import { splitLines } from './lines.js';
 import { lineError, parseBatchLine } from './validate-line.js';
@@ -99,6 +98,8 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
       throw new GatewayError('invalid_request', 'File contains no requests', 'file', 'empty_file');
     }
   } catch (err) {
+    // A write still in flight fails once the stream is destroyed; that error must not crash the process.
+    out.on('error', () => undefined);
     out.destroy();
     await rm(dir, { recursive: true, force: true });
     throw err;
@@ -118,17 +119,42 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
   };
 }
 
-/** Replaces the placeholder line by line; a line (and so a placeholder) is never split across two outputs. */
+/**
+ * Replaces the placeholder line by line; a line (and so a placeholder) is never split across two outputs.
+ * Works on bytes, never on strings: megabyte strings would land in V8's large-object space and stay there
+ * until a full GC, so a 300 MB upload would grow the heap by far more than it holds.
+ */
 async function* substitute(chunks: AsyncIterable<Buffer>, from: string, to: string): AsyncGenerator<Uint8Array> {
-  // The decoder keeps a multi-byte character that straddles two chunks whole.
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
+  const needle = Buffer.from(from);
+  const replacement = Buffer.from(to);
+  let rest: Buffer | null = null;
   for await (const chunk of chunks) {
-    const text = rest + decoder.write(chunk);
-    const cut = text.lastIndexOf('\n') + 1;
-    rest = text.slice(cut);
-    if (cut > 0) yield Buffer.from(text.slice(0, cut).replaceAll(from, to));
+    let buf = chunk;
+    if (rest) {
+      // Only the line that straddles two chunks is copied, never the whole chunk.
+      const nl = chunk.indexOf(10);
+      if (nl === -1) {
+        rest = Buffer.concat([rest, chunk]);
+        continue;
+      }
+      yield replaceAll(Buffer.concat([rest, chunk.subarray(0, nl + 1)]), needle, replacement);
+      buf = chunk.subarray(nl + 1);
+      rest = null;
+    }
+    const cut = buf.lastIndexOf(10) + 1;
+    rest = cut < buf.length ? Buffer.from(buf.subarray(cut)) : null;
+    if (cut > 0) yield replaceAll(buf.subarray(0, cut), needle, replacement);
   }
-  rest += decoder.end();
-  if (rest) yield Buffer.from(rest.replaceAll(from, to));
+  if (rest?.length) yield replaceAll(rest, needle, replacement);
+}
+
+function replaceAll(buf: Buffer, needle: Buffer, replacement: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let start = 0;
+  for (let at = buf.indexOf(needle); at !== -1; at = buf.indexOf(needle, start)) {
+    parts.push(buf.subarray(start, at), replacement);
+    start = at + needle.length;
+  }
+  parts.push(buf.subarray(start));
+  return Buffer.concat(parts);
 }

@@ -1,0 +1,44 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { retrieveManagedBatch } from '../../domain/batches/batch-operations.js';
+import { TERMINAL_STATUSES } from '../../domain/batches/translate-batch.js';
+import { GatewayError } from '../../domain/errors.js';
+import { parseInput } from '../parse-input.js';
+import { authedProcedure, toTRPCError } from '../trpc.js';
+
+export const watchBatchInput = z.object({
+  batch_id: z.string(),
+  /** How often to ask the deployment; bounded below so a watcher cannot hammer a provider. */
+  poll_interval_ms: z.number().int().min(100).max(60_000).optional(),
+});
+
+export const DEFAULT_WATCH_INTERVAL_MS = 1000;
+
+/**
+ * The batch now, then again at each status change, until it is terminal; stops when the caller goes away.
+ * The one implementation behind tRPC's `batches.watch` subscription (SSE) and gRPC's WatchBatch.
+ */
+export const watchBatch = authedProcedure.input(parseInput(watchBatchInput)).subscription(async function* ({ ctx, input, signal }) {
+  const stop = AbortSignal.any([signal, ctx.signal].filter((s): s is AbortSignal => !!s));
+  const interval = input.poll_interval_ms ?? DEFAULT_WATCH_INTERVAL_MS;
+  let last: string | null = null;
+  try {
+    for (;;) {
+      const batch = await retrieveManagedBatch(ctx.gw, ctx.principal, input.batch_id);
+      if (stop.aborted) return;
+      if (batch.status !== last) {
+        last = batch.status;
+        yield batch;
+      }
+      if (TERMINAL_STATUSES.has(batch.status)) return;
+      try {
+        await sleep(interval, undefined, { signal: stop });
+      } catch {
+        return; // aborted: the caller went away
+      }
+    }
+  } catch (err) {
+    // Errors raised while iterating bypass the router's middleware: map them here, the same way.
+    throw err instanceof GatewayError ? toTRPCError(err) : err;
+  }
+});

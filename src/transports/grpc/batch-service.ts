@@ -1,0 +1,46 @@
+import type { BatchServiceImplementation } from '../../../clients/grpc/gen/sluice/v1/batches.js';
+import type { Gateway } from '../../domain/gateway.js';
+import { callerFor } from './auth.js';
+import { toProtoBatch, toProtoPage } from './messages.js';
+
+/** sluice.v1.BatchService: each RPC is one call of the router (batches.*). */
+export function batchService(gw: Gateway): BatchServiceImplementation {
+  return {
+    async createBatch(req, context) {
+      const batch = await callerFor(gw, context).batches.create({
+        input_file_id: req.inputFileId,
+        endpoint: req.endpoint as never, // checked by the router
+        completion_window: req.completionWindow as '24h',
+        metadata: Object.keys(req.metadata).length ? req.metadata : undefined,
+        output_expires_after: req.outputExpiresAfter
+          ? { anchor: req.outputExpiresAfter.anchor as 'created_at', seconds: req.outputExpiresAfter.seconds }
+          : undefined,
+      });
+      return toProtoBatch(batch);
+    },
+
+    async getBatch(req, context) {
+      return toProtoBatch(await callerFor(gw, context).batches.retrieve({ batch_id: req.batchId }));
+    },
+
+    async listBatches(req, context) {
+      const page = await callerFor(gw, context).batches.list({
+        limit: req.limit,
+        after: req.after,
+        target_model_names: req.targetModelNames.length ? req.targetModelNames : undefined,
+      });
+      return toProtoPage(page, toProtoBatch);
+    },
+
+    async cancelBatch(req, context) {
+      return toProtoBatch(await callerFor(gw, context).batches.cancel({ batch_id: req.batchId }));
+    },
+
+    /** The router's `batches.watch` subscription, consumed in-process: one implementation for tRPC and gRPC. */
+    async *watchBatch(req, context) {
+      // The call's signal is in the router's context: the watch stops when the call is cancelled.
+      const updates = await callerFor(gw, context).batches.watch({ batch_id: req.batchId, poll_interval_ms: req.pollIntervalMs });
+      for await (const batch of updates) yield toProtoBatch(batch);
+    },
+  };
+}

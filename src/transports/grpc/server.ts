@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'nice-grpc';
+import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
+import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-reflection';
+import { BatchServiceDefinition } from '../../../clients/grpc/gen/sluice/v1/batches.js';
+import { FileServiceDefinition } from '../../../clients/grpc/gen/sluice/v1/files.js';
+import type { Gateway } from '../../domain/gateway.js';
+import { batchService } from './batch-service.js';
+import { mapErrors } from './errors.js';
+import { fileService } from './file-service.js';
+
+/** The descriptor set of proto/ (`npm run generate` writes it beside the generated code), for reflection. */
+const PROTOSET = new URL('../../../clients/grpc/gen/sluice.binpb', import.meta.url);
+const SERVICES = [FileServiceDefinition.fullName, BatchServiceDefinition.fullName];
+
+export interface RunningGrpcServer {
+  /** `host:port`, as a gRPC client wants it. */
+  address: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * sluice.v1.FileService and BatchService (adapters over the router), grpc.health.v1.Health and server
+ * reflection. Upload chunks are at most 1 MiB (checked per message, INVALID_ARGUMENT); a message over 4 MiB
+ * is refused by gRPC itself (RESOURCE_EXHAUSTED).
+ */
+export async function startGrpcServer(gw: Gateway, opts: { port: number; host: string }): Promise<RunningGrpcServer> {
+  const health = HealthState();
+  const server = createServer({
+    'grpc.max_receive_message_length': 4 * 1024 * 1024,
+    'grpc.max_send_message_length': 4 * 1024 * 1024,
+  });
+  const services = server.with(mapErrors(gw.log));
+  services.add(FileServiceDefinition, fileService(gw));
+  services.add(BatchServiceDefinition, batchService(gw));
+  server.add(HealthDefinition, HealthServiceImpl(health));
+  server.add(ServerReflectionService, ServerReflection(readFileSync(PROTOSET), SERVICES));
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const port = await server.listen(`${host}:${opts.port}`);
+  for (const name of ['', ...SERVICES]) health.setStatus('healthy', name || undefined);
+  const connectHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : host;
+  return {
+    address: `${connectHost}:${port}`,
+    port,
+    async close() {
+      for (const name of ['', ...SERVICES]) health.setStatus('unhealthy', name || undefined);
+      // Let running calls finish for a moment (a WatchBatch may run for hours), then cut them.
+      const grace = setTimeout(() => server.forceShutdown(), 2000);
+      await server.shutdown();
+      clearTimeout(grace);
+    },
+  };
+}

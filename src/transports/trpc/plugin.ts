@@ -1,0 +1,27 @@
+import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
+import type { FastifyInstance } from 'fastify';
+import { appRouter, type AppRouter } from '../../api/router.js';
+import type { Gateway } from '../../domain/gateway.js';
+import { createHttpContext } from './context.js';
+
+/**
+ * The router itself at `/trpc` on the HTTP port, for TypeScript clients (clients/trpc): queries and mutations
+ * as JSON (batched), `batches.watch` as Server-Sent Events, uploads as FormData or a raw byte stream.
+ */
+export function registerTrpc(app: FastifyInstance, gw: Gateway): void {
+  void app.register(
+    async (scope) => {
+      // Upload streams stay unread here: tRPC reads them itself (see files.uploadStream).
+      scope.addContentTypeParser('application/octet-stream', (_req, _payload, done) => done(null));
+      await scope.register(fastifyTRPCPlugin, {
+        trpcOptions: {
+          router: appRouter,
+          createContext: (opts) => createHttpContext(gw, opts),
+          // JSON bodies are bounded by Fastify's bodyLimit; this bounds streamed ones (forms, octet streams).
+          maxBodySize: gw.config.limits.maxFileBytes + 1024 * 1024,
+        },
+      } satisfies FastifyTRPCPluginOptions<AppRouter>);
+    },
+    { prefix: '/trpc' },
+  );
+}
