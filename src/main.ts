@@ -10,6 +10,7 @@ async function main(): Promise<void> {
       config: { type: 'string', short: 'c', default: process.env.SLUICE_CONFIG ?? 'examples/config.yaml' },
       port: { type: 'string', short: 'p', default: process.env.PORT ?? '4000' },
       host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
+      'grpc-port': { type: 'string', default: process.env.GRPC_PORT ?? '50051' },
     },
     allowPositionals: false,
   });
@@ -29,9 +30,10 @@ async function main(): Promise<void> {
     databaseUrl: process.env.DATABASE_URL || undefined,
     port: Number(values.port),
     host: values.host,
+    grpcPort: Number(values['grpc-port']),
     logger: log,
   });
-  console.log(`sluice listening on ${running.url} (database: ${running.db.dialect})`);
+  console.log(`sluice listening on ${running.url}${running.grpcAddress ? `, gRPC on ${running.grpcAddress}` : ''} (database: ${running.db.dialect})`);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -31,6 +31,7 @@ const generalSettings = z.looseObject({
   /** sluice extensions: the batch tracker (src/workers/) and its batch-finished webhook. */
   batch_poll_interval_seconds: z.number().positive().optional(),
   batch_finalizing_poll_interval_seconds: z.number().positive().optional(),
+  batch_lease_seconds: z.number().positive().optional(),
   batch_webhook_url: z.string().url().optional(),
   batch_webhook_secret: z.string().min(1).optional(),
 });

@@ -35,6 +35,8 @@ export interface TrackingSettings {
   pollIntervalMs: number;
   /** Poll interval while a batch is `finalizing` (its output is near); default 5 s. */
   finalizingPollIntervalMs: number;
+  /** How long a replica's claim on a batch lasts without renewal: a dead replica's batches wait this long; 30 s. */
+  leaseMs: number;
 }
 
 /** Where to POST a signed `batch.finished` event. */

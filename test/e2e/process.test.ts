@@ -1,12 +1,16 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const children: ChildProcess[] = [];
+// Never leave a child holding ports behind a failed test.
+afterAll(() => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
 
 /** `npm start`'s entry point as a real process: config errors, readiness, clean SIGTERM. */
 function startMain(configPath: string, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', 'tsx', 'src/main.ts', '--config', configPath, '--port', '0'], {
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', 'tsx', 'src/main.ts', '--config', configPath, '--port', '0', '--grpc-port', '0'], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -16,7 +20,7 @@ function startMain(configPath: string, env: Record<string, string> = {}) {
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const url = new Promise<string>((resolve, reject) => {
     const timer = setInterval(() => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = /listening on (http:\/\/[^\s,]+)/.exec(out);
       if (m) {
         clearInterval(timer);
         resolve(m[1]);
@@ -28,6 +32,7 @@ function startMain(configPath: string, env: Record<string, string> = {}) {
     });
   });
   url.catch(() => undefined); // a process expected to fail never prints a URL
+  children.push(child);
   return { child, url, exited, output: () => out };
 }
 

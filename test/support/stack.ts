@@ -12,6 +12,8 @@ export { AZURE_KEY_EAST, AZURE_KEY_WEST, OPENAI_KEY };
 export const MASTER_KEY = 'sk-master-test-0123456789';
 
 export interface Stack {
+  /** `host:port` of the gateway's gRPC server. */
+  grpcAddress: string;
   gateway: RunningGateway;
   url: string;
   /** `gpt-4o-batch`: two Azure deployments (east, west). */
@@ -73,12 +75,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   );
   const db = await createTestDatabase(opts.db);
   const { logger, lines } = captureLogs();
-  const gateway = await startGateway({ config, databaseUrl: db.url, port: 0, logger, tracker: opts.tracker, webhook: opts.webhook });
+  const gateway = await startGateway({ config, databaseUrl: db.url, port: 0, grpcPort: 0, logger, tracker: opts.tracker, webhook: opts.webhook });
   watchGateway(gateway.url);
   const clientFor = (key: string) => new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key, maxRetries: 0 });
   return {
     gateway,
     url: gateway.url,
+    grpcAddress: gateway.grpcAddress!,
     east,
     west,
     openai,

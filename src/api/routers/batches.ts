@@ -1,5 +1,6 @@
 import { cancelManagedBatch, listManagedBatches, retrieveManagedBatch } from '../../domain/batches/batch-operations.js';
 import { createManagedBatch } from '../../domain/batches/create-batch.js';
+import { watchBatch } from './batch-watch.js';
 import { batchIdInput, createBatchInput, listBatchesInput } from '../inputs.js';
 import { parseInput } from '../parse-input.js';
 import { authedProcedure, router } from '../trpc.js';
@@ -13,4 +14,5 @@ export const batchesRouter = router({
     .query(({ ctx, input }) =>
       listManagedBatches(ctx.gw, ctx.principal, { limit: input.limit, after: input.after, targetModelNames: input.target_model_names }),
     ),
+  watch: watchBatch,
 });

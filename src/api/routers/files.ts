@@ -7,9 +7,14 @@ import { uploadManagedFile } from '../../domain/files/upload.js';
 import { fileIdInput, listFilesInput, uploadInput } from '../inputs.js';
 import { parseInput } from '../parse-input.js';
 import { authedProcedure, router } from '../trpc.js';
+import { checkedUploadSource } from '../upload-fields.js';
+import { download, uploadForm, uploadStream } from './file-streams.js';
 
 export const filesRouter = router({
-  upload: authedProcedure.input(uploadInput).mutation(({ ctx, input }) => uploadManagedFile(ctx.gw, ctx.principal, input)),
+  upload: authedProcedure.input(uploadInput).mutation(({ ctx, input }) => uploadManagedFile(ctx.gw, ctx.principal, checkedUploadSource(input))),
+  uploadForm,
+  uploadStream,
+  download,
   list: authedProcedure.input(parseInput(listFilesInput)).query(({ ctx, input }) => listManagedFiles(ctx.gw, ctx.principal, input)),
   retrieve: authedProcedure
     .input(parseInput(fileIdInput))

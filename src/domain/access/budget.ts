@@ -19,8 +19,12 @@ export async function assertWithinBudget(gw: Gateway, principal: Principal): Pro
   }
 }
 
-function assertUnder(who: 'key' | 'team', spend: number, maxBudget: number | null | undefined): void {
-  if (maxBudget === null || maxBudget === undefined || spend < maxBudget) return;
+/** Doubles may come back from the driver as strings; compare them as numbers. */
+function assertUnder(who: 'key' | 'team', spendValue: number | string, maxValue: number | string | null | undefined): void {
+  if (maxValue === null || maxValue === undefined) return;
+  const spend = Number(spendValue);
+  const maxBudget = Number(maxValue);
+  if (spend < maxBudget) return;
   throw new GatewayError(
     'rate_limited',
     `Budget exceeded: ${who} spend $${dollars(spend)} has reached max_budget $${dollars(maxBudget)}`,

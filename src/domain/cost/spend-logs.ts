@@ -63,7 +63,7 @@ function toSpendLog(r: SpendRecord) {
     completion_tokens: r.outputTokens,
     reasoning_tokens: r.reasoningTokens,
     total_tokens: r.inputTokens + r.outputTokens,
-    spend: r.cost,
+    spend: Number(r.cost),
     created_at: r.createdAt,
     startTime: new Date(r.createdAt * 1000).toISOString(),
   };

@@ -1,24 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { Gateway } from '../../domain/gateway.js';
 import { callerFor } from './caller.js';
-import { multipartUploadSource } from './multipart-upload.js';
+import { handleUpload } from './multipart-upload.js';
 import { numberParam, stringParam } from './query.js';
 
 type IdParams = { Params: { id: string } };
 
 export function registerFileRoutes(app: FastifyInstance, gw: Gateway, prefix: string): void {
-  app.post(`${prefix}/files`, async (req, reply) => {
-    const source = multipartUploadSource(req.raw, req.headers);
-    try {
-      return await callerFor(gw, req).files.upload(source);
-    } catch (err) {
-      // Stop reading what is left of a rejected upload; the answer goes out now and the socket closes after.
-      req.raw.unpipe();
-      req.raw.resume();
-      reply.header('connection', 'close');
-      throw err;
-    }
-  });
+  app.post(`${prefix}/files`, (req, reply) => handleUpload(req, reply, (source) => callerFor(gw, req).files.upload(source)));
 
   app.get(`${prefix}/files`, async (req) => {
     const q = req.query as Record<string, string>;

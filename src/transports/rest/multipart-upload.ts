@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { GatewayError, invalidRequest } from '../../domain/errors.js';
@@ -91,4 +92,20 @@ export function parseNameList(value: string): string[] {
     }
   }
   return v.split(',').map((s) => s.trim());
+}
+
+/**
+ * Runs an upload route. When the upload is refused part-way (a bad line, too large), the rest of the body is
+ * discarded rather than read into a parser, the answer goes out at once, and the connection closes after it.
+ */
+export async function handleUpload<T>(req: FastifyRequest, reply: FastifyReply, run: (source: UploadSource) => Promise<T>): Promise<T> {
+  const source = multipartUploadSource(req.raw, req.headers);
+  try {
+    return await run(source);
+  } catch (err) {
+    req.raw.unpipe();
+    req.raw.resume();
+    reply.header('connection', 'close');
+    throw err;
+  }
 }

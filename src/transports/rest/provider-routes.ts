@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Gateway } from '../../domain/gateway.js';
 import { callerFor } from './caller.js';
-import { multipartUploadSource } from './multipart-upload.js';
+import { handleUpload } from './multipart-upload.js';
 import { numberParam, stringParam } from './query.js';
 
 type IdParams = { Params: { id: string } };
@@ -11,17 +11,7 @@ type Query = Record<string, string>;
 export function registerProviderRoutes(app: FastifyInstance, gw: Gateway): void {
   for (const route of ['azure', 'openai'] as const) {
     const prefix = `/${route}/v1`;
-    app.post(`${prefix}/files`, async (req, reply) => {
-      const upload = multipartUploadSource(req.raw, req.headers);
-      try {
-        return await callerFor(gw, req).providerRoutes.uploadFile({ route, upload });
-      } catch (err) {
-        req.raw.unpipe();
-        req.raw.resume();
-        reply.header('connection', 'close');
-        throw err;
-      }
-    });
+    app.post(`${prefix}/files`, (req, reply) => handleUpload(req, reply, (upload) => callerFor(gw, req).providerRoutes.uploadFile({ route, upload })));
     app.get(`${prefix}/files`, async (req) => {
       const q = req.query as Query;
       return callerFor(gw, req).providerRoutes.listFiles({ route, limit: numberParam(q, 'limit'), after: stringParam(q, 'after') });

@@ -1,0 +1,35 @@
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { UpstreamObserver } from '../providers/http/client.js';
+
+/**
+ * An OpenTelemetry CLIENT span around every upstream HTTP attempt. @opentelemetry/api is only the API: until
+ * an SDK registers a tracer provider (e.g. `node --import @opentelemetry/auto-instrumentations-node/register`
+ * with OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_ENDPOINT set), the tracer is a no-op and this costs next to
+ * nothing. sluice itself ships no exporter.
+ */
+export function tracingObserver(): UpstreamObserver {
+  const tracer = trace.getTracer('sluice');
+  return {
+    start(call) {
+      const span = tracer.startSpan(`${call.method} ${call.route}`, {
+        kind: SpanKind.CLIENT,
+        attributes: { 'http.request.method': call.method, 'url.template': call.route, 'sluice.deployment': call.deploymentId },
+      });
+      return (end) => {
+        span.setAttribute('http.response.status_code', end.status);
+        if (end.error) span.setStatus({ code: SpanStatusCode.ERROR, message: end.error });
+        span.end();
+      };
+    },
+  };
+}
+
+/** Several observers as one. */
+export function allObservers(...observers: UpstreamObserver[]): UpstreamObserver {
+  return {
+    start(call) {
+      const ends = observers.map((o) => o.start(call));
+      return (end) => ends.forEach((f) => f(end));
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface SluiceProcess {
+  url: string;
+  pid: number;
+  /** Parsed JSON log lines (pino) printed so far. */
+  logs: Record<string, unknown>[];
+  /** SIGKILL: no shutdown, no lease release, nothing flushed. */
+  kill(): Promise<void>;
+  /** SIGTERM, the clean shutdown. */
+  stop(): Promise<void>;
+}
+
+/** Writes a config.yaml for `src/main.ts` into a temp dir and returns its path. */
+export function writeConfig(doc: Record<string, unknown>): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'sluice-proc-')), 'config.yaml');
+  writeFileSync(path, stringify(doc));
+  return path;
+}
+
+/**
+ * Runs sluice as a real child process, as `npm start` does (src/main.ts through tsx, on this Node), on port 0
+ * (gRPC too), and resolves once it prints its URL. JSON log lines go to `logs`; stderr is kept for errors.
+ */
+export async function spawnSluice(configPath: string, databaseUrl: string, env: Record<string, string> = {}): Promise<SluiceProcess> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--disable-warning=ExperimentalWarning', '--import', 'tsx', 'src/main.ts', '--config', configPath, '--port', '0'],
+    { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', GRPC_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  let rest = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`sluice did not start within 30 s:\n${stderr}`)), 30_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      rest += chunk.toString('utf8');
+      const lines = rest.split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) {
+        const started = /^sluice listening on (http:\/\/[^\s,]+)/.exec(line);
+        if (started) {
+          clearTimeout(timer);
+          resolve(started[1]);
+          continue;
+        }
+        try {
+          logs.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          /* not a log line */
+        }
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`sluice exited with ${code} before listening:\n${stderr}`));
+    });
+  });
+  return {
+    url,
+    pid: child.pid!,
+    logs,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
