@@ -1,27 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES } from '../support/databases.js';
 import { validateOpenAI } from '../support/openapi.js';
-import { chatJsonl, MASTER_KEY, startStack, type Stack } from '../support/stack.js';
-import { waitForBatch } from '../support/wait.js';
+import { alter, buildIsolationWorld, call, INVALID, MAY_USE_GPT4O, SEES_TEAM_A, uploadForm, WHO, type OwnerApi, type Who, type World } from '../support/isolation-world.js';
+import { startStack, type Stack } from '../support/stack.js';
 
 /**
  * Tenant isolation: every endpoint × every kind of caller, with the status each must get. Another tenant's
  * object, a raw provider ID and an altered ID are all indistinguishable from an unknown one (404).
  */
-type Who = 'owner' | 'teammate' | 'teammate_without_model' | 'other_team' | 'no_team_key' | 'expired' | 'deleted' | 'none' | 'wrong' | 'master';
-const WHO: Who[] = ['owner', 'teammate', 'teammate_without_model', 'other_team', 'no_team_key', 'expired', 'deleted', 'none', 'wrong', 'master'];
-const INVALID = new Set<Who>(['expired', 'deleted', 'none', 'wrong']);
-const SEES_TEAM_A = new Set<Who>(['owner', 'teammate', 'teammate_without_model', 'master']);
-const MAY_USE_GPT4O = new Set<Who>(['owner', 'teammate', 'other_team', 'no_team_key', 'master']);
-
-interface World {
-  file: string;
-  output: string;
-  batch: string;
-  rawFile: string;
-  rawBatch: string;
-}
-
 interface Op {
   name: string;
   /** Runs the call as `key`; may prepare fresh objects as the owner first. */
@@ -31,31 +17,9 @@ interface Op {
   check?(who: Who, body: any, w: World): void;
 }
 
-interface OwnerApi {
-  upload(): Promise<string>;
-  createBatch(fileId: string): Promise<string>;
-}
-
 const ownedRead = (who: Who) => (INVALID.has(who) ? 401 : SEES_TEAM_A.has(who) ? 200 : 404);
 const alwaysMissing = (who: Who) => (INVALID.has(who) ? 401 : 404);
 const listed = (who: Who) => (INVALID.has(who) ? 401 : 200);
-
-function call(s: Stack, key: string | undefined, method: string, path: string, body?: unknown | FormData) {
-  const headers: Record<string, string> = {};
-  if (key) headers.authorization = `Bearer ${key}`;
-  if (body && !(body instanceof FormData)) headers['content-type'] = 'application/json';
-  return fetch(`${s.url}${path}`, { method, headers, body: body instanceof FormData ? body : body ? JSON.stringify(body) : undefined });
-}
-
-function uploadForm(content = chatJsonl(2)) {
-  const form = new FormData();
-  form.append('purpose', 'batch');
-  form.append('target_model_names', 'gpt-4o-batch');
-  form.append('file', new Blob([content]), 'iso.jsonl');
-  return form;
-}
-
-const alter = (id: string) => id.slice(0, -1) + (id.endsWith('A') ? 'B' : 'A');
 
 const OPS: Op[] = [
   { name: 'GET /v1/files/{id}', run: (s, w, k) => call(s, k, 'GET', `/v1/files/${w.file}`), expect: ownedRead },
@@ -152,54 +116,12 @@ const OPS: Op[] = [
 describe.each(DATABASES)('isolation matrix over REST (%s)', (db) => {
   let s: Stack;
   let w: World;
-  const keys = {} as Record<Who, string | undefined>;
+  let keys: Record<Who, string | undefined>;
   let owner: OwnerApi;
-
-  async function admin(path: string, body?: unknown) {
-    const res = await call(s, MASTER_KEY, body ? 'POST' : 'GET', path, body);
-    expect(res.status, `${path}: ${await res.clone().text()}`).toBe(200);
-    return res.json();
-  }
 
   beforeAll(async () => {
     s = await startStack({ db, timing: { validatingMs: 20, inProgressMs: 20, finalizingMs: 20, cancellingMs: 60_000 } });
-    await admin('/team/new', { team_id: 'team-a', team_alias: 'A', models: ['gpt-4o-batch', 'gpt-4o-mini-batch'] });
-    await admin('/team/new', { team_id: 'team-b', team_alias: 'B', models: ['gpt-4o-batch'] });
-    keys.owner = (await admin('/key/generate', { team_id: 'team-a', user_id: 'alice' })).key;
-    keys.teammate = (await admin('/key/generate', { team_id: 'team-a', user_id: 'bob' })).key;
-    keys.teammate_without_model = (await admin('/key/generate', { team_id: 'team-a', user_id: 'carol', models: ['gpt-4o-mini-batch'] })).key;
-    keys.other_team = (await admin('/key/generate', { team_id: 'team-b', user_id: 'mallory' })).key;
-    keys.no_team_key = (await admin('/key/generate', { user_id: 'solo' })).key;
-    keys.expired = (await admin('/key/generate', { team_id: 'team-a', duration: '1s' })).key;
-    const doomed = await admin('/key/generate', { team_id: 'team-a' });
-    keys.deleted = doomed.key;
-    await admin('/key/delete', { keys: [doomed.key] });
-    keys.none = undefined;
-    keys.wrong = 'sk-wrong-0000000000000000000000000000000';
-    keys.master = MASTER_KEY;
-
-    owner = {
-      async upload() {
-        const res = await call(s, keys.owner, 'POST', '/v1/files', uploadForm());
-        return (await res.json()).id;
-      },
-      async createBatch(fileId: string) {
-        const res = await call(s, keys.owner, 'POST', '/v1/batches', { input_file_id: fileId, endpoint: '/v1/chat/completions', completion_window: '24h' });
-        return (await res.json()).id;
-      },
-    };
-    const file = await owner.upload();
-    const batch = await owner.createBatch(file);
-    const done = await waitForBatch(s.clientFor(keys.owner!), batch, [s.east, s.west]);
-    expect(done.status).toBe('completed');
-    w = {
-      file,
-      batch,
-      output: done.output_file_id!,
-      rawFile: [...s.east.files.keys()][0],
-      rawBatch: [...s.east.batches.keys(), ...s.west.batches.keys()][0],
-    };
-    await new Promise((r) => setTimeout(r, 1100)); // let the 1 s key expire
+    ({ keys, world: w, owner } = await buildIsolationWorld(s));
   });
   afterAll(async () => {
     await s?.close();
