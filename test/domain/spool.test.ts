@@ -24,13 +24,15 @@ describe('splitLines', () => {
 
 describe('spoolBatchInput', () => {
   it('rewrites body.model per deployment with exact sizes, keeping multi-byte text intact across chunks', async () => {
-    const text = `\uFEFF${line('a', 'héllo ✓ 日本')}\r\n\n${line('b')}\n`;
+    // Line c spells its model with an escape: it cannot be substituted in place and is re-serialised.
+    const escaped = line('c').replace('"model":"g"', '"model":"\\u0067"');
+    const text = `\uFEFF${line('a', 'héllo ✓ 日本')}\r\n\n${line('b')}\n${escaped}`;
     const buf = Buffer.from(text);
     // Cut inside a multi-byte character on purpose.
     const cut = buf.indexOf(Buffer.from('✓')) + 1;
     const spool = await spoolBatchInput(chunks([buf.subarray(0, cut), buf.subarray(cut)]), limits);
     try {
-      expect(spool.lines).toBe(2);
+      expect(spool.lines).toBe(3);
       expect(spool.originalBytes).toBe(buf.length);
       expect(spool.endpoint).toBe('/v1/chat/completions');
       expect([...spool.models]).toEqual([['g', 1]]);
@@ -38,7 +40,7 @@ describe('spoolBatchInput', () => {
         const copy = Buffer.concat(await collect(spool.read(model)));
         expect(copy.length).toBe(spool.bytesFor(model));
         const parsed = copy.toString().trim().split('\n').map((l) => JSON.parse(l));
-        expect(parsed.map((l) => l.body.model)).toEqual([model, model]);
+        expect(parsed.map((l) => l.body.model)).toEqual([model, model, model]);
         expect(parsed[0].body.messages[0].content).toBe('héllo ✓ 日本');
       }
       expect(readFileSync(spool.path, 'utf8')).not.toContain('"model":"g"');

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { GatewayError } from '../errors.js';
+import { BufferedWriter } from './buffered-writer.js';
 import { splitLines } from './lines.js';
+import { findModelToken } from './model-token.js';
 import { lineError, parseBatchLine } from './validate-line.js';
 
 export interface SpoolLimits {
@@ -14,9 +16,10 @@ export interface SpoolLimits {
 }
 
 /**
- * A validated batch input, spooled to a temp file as a template: every line re-serialised with `body.model`
- * replaced by a random placeholder, so writing the copy for a deployment is a plain string substitution
- * (no second JSON parse) and its exact size is known before the upload starts (Content-Length, not chunked).
+ * A validated batch input, spooled to a temp file as a template: every line as the client sent it but with the
+ * `body.model` token replaced by a random placeholder (re-serialised only when the token cannot be located in
+ * the raw bytes), so writing the copy for a deployment is a plain byte substitution (no second JSON parse) and
+ * its exact size is known before the upload starts (Content-Length, not chunked).
  */
 export interface SpooledBatchInput {
   path: string;
@@ -43,7 +46,10 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
   const path = join(dir, 'input.jsonl');
   const placeholder = `__sluice_model_${randomBytes(12).toString('hex')}__`;
   const placeholderJson = JSON.stringify(placeholder);
+  const placeholderBytes = Buffer.from(placeholderJson);
+  const newline = Buffer.from('\n');
   const out = createWriteStream(path);
+  const writer = new BufferedWriter(out);
   const seen = new Map<string, number>();
   const models = new Map<string, number>();
   let originalBytes = 0;
@@ -70,8 +76,9 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
   try {
     for await (const raw of splitLines(counted())) {
       lineNo++;
-      let text = raw.toString('utf8');
-      if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1); // Azure rejects a BOM; drop it.
+      // Azure rejects a BOM; drop it.
+      const bytes = lineNo === 1 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? raw.subarray(3) : raw;
+      const text = bytes.toString('utf8');
       if (text.trim() === '') continue;
       const line = parseBatchLine(text, lineNo);
       const previous = seen.get(line.custom_id);
@@ -87,11 +94,21 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
       if (++lines > limits.maxLines) {
         throw new GatewayError('invalid_request', `File has more than ${limits.maxLines} requests`, 'file', 'too_many_tasks');
       }
-      line.body.model = placeholder;
-      const template = Buffer.from(JSON.stringify(line) + '\n');
-      templateBytes += template.length;
-      if (!out.write(template)) await once(out, 'drain');
+      const token = findModelToken(bytes);
+      if (token && equalsJson(bytes, token, line.body.model)) {
+        await writer.write(bytes.subarray(0, token.start));
+        await writer.write(placeholderBytes);
+        await writer.write(bytes.subarray(token.end));
+        await writer.write(newline);
+        templateBytes += bytes.length - (token.end - token.start) + placeholderBytes.length + 1;
+      } else {
+        line.body.model = placeholder; // an escaped or odd token: re-serialise this line instead
+        const template = Buffer.from(JSON.stringify(line) + '\n');
+        await writer.write(template);
+        templateBytes += template.length;
+      }
     }
+    await writer.flush();
     out.end();
     await once(out, 'finish');
     if (lines === 0 || endpoint === null) {
@@ -106,6 +123,7 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
   }
 
   const lineCount = lines;
+  const perLine = (model: string) => Buffer.byteLength(JSON.stringify(model)) - placeholderBytes.length;
   return {
     path,
     originalBytes,
@@ -113,8 +131,8 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
     lines: lineCount,
     endpoint,
     models,
-    bytesFor: (model) => templateBytes + lineCount * (Buffer.byteLength(JSON.stringify(model)) - Buffer.byteLength(placeholderJson)),
-    read: (model) => substitute(createReadStream(path, { highWaterMark: 1 << 20 }), placeholderJson, JSON.stringify(model)),
+    bytesFor: (model) => templateBytes + lineCount * perLine(model),
+    read: (model) => substitute(createReadStream(path, { highWaterMark: 256 * 1024 }), placeholderJson, JSON.stringify(model)),
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }
@@ -157,4 +175,10 @@ function replaceAll(buf: Buffer, needle: Buffer, replacement: Buffer): Buffer {
   }
   parts.push(buf.subarray(start));
   return Buffer.concat(parts);
+}
+
+/** The raw token is exactly what JSON.stringify would write for the parsed value (so no escapes to undo). */
+function equalsJson(line: Buffer, token: { start: number; end: number }, value: string): boolean {
+  const expected = Buffer.from(JSON.stringify(value));
+  return expected.length === token.end - token.start && line.compare(expected, 0, expected.length, token.start, token.end) === 0;
 }
