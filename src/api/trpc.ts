@@ -23,8 +23,11 @@ export const createContext = (gw: Gateway, token: string | undefined, signal?: A
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const cause = error.cause instanceof GatewayError ? error.cause : null;
+    // An unexpected error's message (a driver's SQL error, a stack line) is for the logs, not for callers.
+    const internal = error.code === 'INTERNAL_SERVER_ERROR' && !cause;
     return {
       ...shape,
+      message: internal ? 'The gateway hit an internal error' : shape.message,
       data: {
         ...shape.data,
         stack: undefined,

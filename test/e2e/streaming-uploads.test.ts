@@ -1,9 +1,11 @@
+import { once } from 'node:events';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSluiceGrpcClient, uploadRequests } from '../../clients/grpc/index.js';
 import { createSluiceClient, uploadBody } from '../../clients/trpc/index.js';
 import { ManagedFile } from '../../src/db/entities/index.js';
 import { startOpenAIEmulator, type ProviderEmulator } from '../emulators/index.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
 import { startGatewayChild, type GatewayChild } from '../support/measured-gateway.js';
 import { generatedJsonl } from '../support/jsonl-stream.js';
 import { MASTER_KEY, OPENAI_KEY, startStack, type Stack } from '../support/stack.js';
@@ -12,10 +14,10 @@ const MB = 1024 * 1024;
 const filePosts = (emus: ProviderEmulator[]) => emus.reduce((n, e) => n + e.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/files')).length, 0);
 
 /** A client that stops mid-stream leaves nothing: no file row, no replica, not a byte upstream. */
-describe('uploads cancelled mid-stream', () => {
+describe.each(DATABASES)('uploads cancelled mid-stream (%s)', (dbKind) => {
   let s: Stack;
   beforeAll(async () => {
-    s = await startStack({ db: 'sqlite', limits: { max_batch_file_bytes: 400 * MB, max_batch_file_lines: 2_000_000 } });
+    s = await startStack({ db: dbKind, limits: { max_batch_file_bytes: 400 * MB, max_batch_file_lines: 2_000_000 } });
   });
   afterAll(async () => {
     await s?.close();
@@ -75,6 +77,28 @@ describe('uploads cancelled mid-stream', () => {
     await expect(upload).rejects.toThrow(/abort/i);
     await expectNothingKept(posts, rows);
   });
+
+  it('over REST: a multipart upload whose connection drops mid-file', async () => {
+    const [posts, rows] = [filePosts([s.east, s.west, s.openai]), await s.gateway.gw.em().count(ManagedFile, {})];
+    const boundary = 'sluiceTestBoundary';
+    const url = new URL(`${s.url}/v1/files`);
+    const req = request({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(200 * MB) },
+    });
+    req.on('error', () => undefined); // we cut it ourselves
+    req.write(`--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n`);
+    let sent = 0;
+    for await (const chunk of generatedJsonl({ bytes: 100 * MB, model: 'gpt-4o-batch' })) {
+      if (!req.write(chunk)) await once(req, 'drain');
+      if ((sent += chunk.length) > 20 * MB) break;
+    }
+    req.destroy(); // the client goes away with 180 MB still to send
+    await expectNothingKept(posts, rows);
+  });
 });
 
 /**
@@ -85,13 +109,13 @@ describe('uploads cancelled mid-stream', () => {
  * six times OpenAI's cap) the index alone adds ~30 MB and the growth is ~77 MB.
  */
 const MAX_RSS_GROWTH = 64 * MB;
-describe('a 300 MB upload over gRPC', () => {
+describe.each(DATABASES)('a 300 MB upload over gRPC (%s)', (dbKind) => {
   let emulator: ProviderEmulator;
   let db: TestDatabase;
   let gateway: GatewayChild;
   beforeAll(async () => {
     emulator = await startOpenAIEmulator({ apiKey: OPENAI_KEY, maxBatchInputBytes: 400 * MB });
-    db = await createTestDatabase('sqlite');
+    db = await createTestDatabase(dbKind);
     gateway = await startGatewayChild(
       {
         model_list: [{ model_name: 'gpt-4o-mini-batch', litellm_params: { model: 'openai/gpt-4o-mini', api_base: `${emulator.url}/v1`, api_key: OPENAI_KEY } }],

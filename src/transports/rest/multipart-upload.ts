@@ -22,6 +22,7 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
   let resolveFile!: (s: Readable | null) => void;
   const fileStream = new Promise<Readable | null>((r) => (resolveFile = r));
   let failure: Error | null = null;
+  let currentFile: Readable | null = null;
   const finished = new Promise<void>((resolve, reject) => {
     bb.on('field', (name, value) => fields.set(name, [...(fields.get(name) ?? []), value]));
     bb.on('file', (name, stream, info) => {
@@ -30,6 +31,7 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
         return;
       }
       filename = info.filename || filename;
+      currentFile = stream;
       resolveFile(stream);
     });
     bb.on('close', () => {
@@ -37,12 +39,23 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
       resolve();
     });
     bb.on('error', (err) => {
-      failure = invalidRequest(`Malformed multipart request: ${(err as Error).message}`);
+      failure ??= invalidRequest(`Malformed multipart request: ${(err as Error).message}`);
       resolveFile(null);
       reject(failure);
     });
   });
   finished.catch(() => undefined); // surfaced through content/fields
+  // A client that goes away mid-body leaves busboy waiting for bytes that never come: fail the upload instead,
+  // so the spool is removed and nothing is written anywhere.
+  const onClose = () => {
+    if (req.complete) return;
+    const cancelled = new GatewayError('invalid_request', 'The client closed the connection before the upload finished', 'file', 'upload_cancelled');
+    failure ??= cancelled;
+    bb.destroy(cancelled);
+    currentFile?.destroy(cancelled);
+    resolveFile(null);
+  };
+  req.once('close', onClose);
   req.pipe(bb);
 
   return {

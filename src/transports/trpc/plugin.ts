@@ -1,6 +1,7 @@
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import type { FastifyInstance } from 'fastify';
 import { appRouter, type AppRouter } from '../../api/router.js';
+import { GatewayError } from '../../domain/errors.js';
 import type { Gateway } from '../../domain/gateway.js';
 import { createHttpContext } from './context.js';
 
@@ -19,6 +20,12 @@ export function registerTrpc(app: FastifyInstance, gw: Gateway): void {
           createContext: (opts) => createHttpContext(gw, opts),
           // JSON bodies are bounded by Fastify's bodyLimit; this bounds streamed ones (forms, octet streams).
           maxBodySize: gw.config.limits.maxFileBytes + 1024 * 1024,
+          // Callers get a generic message for unexpected errors (api/trpc.ts); the details go to the log.
+          onError: ({ error, path }) => {
+            if (error.code === 'INTERNAL_SERVER_ERROR' && !(error.cause instanceof GatewayError)) {
+              gw.log.error({ event: 'trpc_internal_error', path, error: error.cause?.message ?? error.message }, 'tRPC call failed');
+            }
+          },
         },
       } satisfies FastifyTRPCPluginOptions<AppRouter>);
     },
