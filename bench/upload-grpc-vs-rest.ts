@@ -16,7 +16,7 @@ import { startGatewayChild } from '../test/support/measured-gateway.js';
 
 const MB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_UPLOAD_MB ?? 200) * MB;
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const CHUNK = Number(process.env.BENCH_CHUNK_KB ?? 1024) * 1024;
 const KEY = 'sk-bench-master';
 const PROVIDER_KEY = 'sk-bench-provider';

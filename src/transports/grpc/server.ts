@@ -8,6 +8,7 @@ import type { Gateway } from '../../domain/gateway.js';
 import { batchService } from './batch-service.js';
 import { mapErrors } from './errors.js';
 import { fileService } from './file-service.js';
+import { widenGrpcFlowControl } from './http2-window.js';
 
 /** The descriptor set of proto/ (`npm run generate` writes it beside the generated code), for reflection. */
 const PROTOSET = new URL('../../../clients/grpc/gen/sluice.binpb', import.meta.url);
@@ -26,6 +27,7 @@ export interface RunningGrpcServer {
  * is refused by gRPC itself (RESOURCE_EXHAUSTED).
  */
 export async function startGrpcServer(gw: Gateway, opts: { port: number; host: string }): Promise<RunningGrpcServer> {
+  widenGrpcFlowControl();
   const health = HealthState();
   const server = createServer({
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
