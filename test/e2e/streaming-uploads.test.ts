@@ -105,7 +105,7 @@ describe.each(DATABASES)('uploads cancelled mid-stream (%s)', (dbKind) => {
  * 300 MB through gRPC into a gateway running in its own process (the emulator keeps what it receives in
  * memory, so it runs here, apart). A buffered upload would grow the gateway by 300 MB or more; streamed, it
  * grows by its working set: chunks in flight, garbage V8 has not collected yet, and the custom_id index
- * (one entry per request). Measured 38–42 MB for ~51,000 requests of 6 KB; with 1 KB requests (320,000,
+ * (one entry per request). Measured 20–48 MB for ~51,000 requests of 6 KB; with 1 KB requests (320,000,
  * six times OpenAI's cap) the index alone adds ~30 MB and the growth is ~77 MB.
  */
 const MAX_RSS_GROWTH = 64 * MB;
