@@ -23,8 +23,8 @@ const deployments = new Map([
 ]);
 const config = buildConfig({
   model_list: [
-    { model_name: 'gpt-4o-batch', litellm_params: { model: 'azure/gpt-4o-batch-eastus', api_base: east.url, api_key: 'os.environ/DEMO_KEY_EAST', api_version: '2024-10-21' }, model_info: { mode: 'batch', id: 'eastus' } },
-    { model_name: 'gpt-4o-batch', litellm_params: { model: 'azure/gpt-4o-batch-swedencentral', api_base: west.url, api_key: 'os.environ/DEMO_KEY_WEST', api_version: '2024-10-21' }, model_info: { mode: 'batch', id: 'swedencentral' } },
+    { model_name: 'gpt-4o-batch', litellm_params: { model: 'azure/gpt-4o-batch-eastus', api_base: east.url, api_key: 'os.environ/DEMO_KEY_EAST', api_version: '2024-10-21' }, model_info: { mode: 'batch', id: 'eastus', input_cost_per_token_batches: 0.00000125, output_cost_per_token_batches: 0.000005 } },
+    { model_name: 'gpt-4o-batch', litellm_params: { model: 'azure/gpt-4o-batch-swedencentral', api_base: west.url, api_key: 'os.environ/DEMO_KEY_WEST', api_version: '2024-10-21' }, model_info: { mode: 'batch', id: 'swedencentral', input_cost_per_token_batches: 0.00000125, output_cost_per_token_batches: 0.000005 } },
   ],
   general_settings: { master_key: 'sk-demo-master' },
 }, { DEMO_KEY_EAST: 'demo-key-east', DEMO_KEY_WEST: 'demo-key-west' });
@@ -72,16 +72,20 @@ try {
     console.log(`    ${o.custom_id}: HTTP ${o.response.status_code}, "${o.response.body.choices[0].message.content}", usage ${JSON.stringify(o.response.body.usage)}`);
   }
 
-  step(6, 'list batches of the model group (target_model_names as a query filter):');
+  step(6, 'its cost, recorded once from the output usage at batch prices (GET /spend/logs):');
+  const logs = (await (await fetch(`${gateway.url}/spend/logs?batch_id=${batch.id}`, { headers: { authorization: 'Bearer sk-demo-master' } })).json()) as Record<string, unknown>[];
+  for (const l of logs) console.log(`    ${l.batch_id}: ${l.prompt_tokens} input + ${l.completion_tokens} output tokens → $${l.spend}`);
+
+  step(7, 'list batches of the model group (target_model_names as a query filter):');
   const list = await client.batches.list({ target_model_names: 'gpt-4o-batch' } as never);
   for (const b of list.data) console.log(`    ${b.id} ${b.status} ${b.model}`);
 
-  step(7, 'a second batch, cancelled:');
+  step(8, 'a second batch, cancelled:');
   const second = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
   const cancelled = await client.batches.cancel(second.id);
   console.log(`    ${second.id} → ${cancelled.status}`);
 
-  step(8, 'delete the input file: every replica goes');
+  step(9, 'delete the input file: every replica goes');
   await client.files.delete(file.id);
   console.log(`    provider files left with purpose=batch: ${[...deployments.keys()].map((e) => [...e.files.values()].filter((f) => f.purpose === 'batch').length).join(' + ')}`);
   console.log('\nDone. Start your own with: npm start -- --config examples/config.yaml');

@@ -46,6 +46,8 @@ export async function recordBatchCost(gw: Gateway, batch: ManagedBatch): Promise
     }
     cost += costOf(u, price);
   }
+  // Token × price sums carry binary noise (0.00019625000000000003); a pico-dollar is finer than any bill.
+  cost = Math.round(cost * 1e12) / 1e12;
   const counts = requestCounts(batch);
   const record = {
     batchId: batch.id,
