@@ -1,6 +1,5 @@
-import { TRPCError } from '@trpc/server';
-import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { ServerError, Status, type CallContext, type ServerMiddleware } from 'nice-grpc';
+import { gatewayErrorOf } from '../../api/gateway-error-of.js';
 import { GatewayError, type ErrorKind } from '../../domain/errors.js';
 import type { Logger } from '../../domain/gateway.js';
 
@@ -16,27 +15,6 @@ const GRPC_STATUS: Record<ErrorKind, Status> = {
   unavailable: Status.UNAVAILABLE,
   internal: Status.INTERNAL,
 };
-
-/** tRPC's own errors (no GatewayError inside), e.g. an input the router's parser could not read. */
-const FROM_TRPC: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorKind>> = {
-  BAD_REQUEST: 'invalid_request',
-  PARSE_ERROR: 'invalid_request',
-  UNAUTHORIZED: 'authentication',
-  FORBIDDEN: 'permission',
-  NOT_FOUND: 'not_found',
-  PAYLOAD_TOO_LARGE: 'payload_too_large',
-  TOO_MANY_REQUESTS: 'rate_limited',
-};
-
-function gatewayErrorOf(err: unknown): GatewayError | null {
-  if (err instanceof GatewayError) return err;
-  if (err instanceof TRPCError) {
-    if (err.cause instanceof GatewayError) return err.cause;
-    const kind = FROM_TRPC[err.code];
-    if (kind) return new GatewayError(kind, err.message);
-  }
-  return null;
-}
 
 /**
  * The one mapping from any error to a gRPC status. The OpenAI error's type, param and code travel as trailers

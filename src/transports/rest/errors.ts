@@ -1,4 +1,4 @@
-import { TRPCError } from '@trpc/server';
+import { gatewayErrorOf } from '../../api/gateway-error-of.js';
 import { GatewayError, type ErrorKind } from '../../domain/errors.js';
 
 const HTTP_STATUS: Record<ErrorKind, number> = {
@@ -43,24 +43,10 @@ function fromFrameworkError(err: { statusCode?: number; code?: string; message: 
   return new GatewayError('invalid_request', err.message, null, err.code ?? null);
 }
 
-/** tRPC's own errors (a failed input parser, a procedure that does not exist) carry no GatewayError. */
-const FROM_TRPC: Partial<Record<TRPCError['code'], ErrorKind>> = {
-  BAD_REQUEST: 'invalid_request',
-  PARSE_ERROR: 'invalid_request',
-  UNAUTHORIZED: 'authentication',
-  FORBIDDEN: 'permission',
-  NOT_FOUND: 'not_found',
-  PAYLOAD_TOO_LARGE: 'payload_too_large',
-  TOO_MANY_REQUESTS: 'rate_limited',
-};
-
 /** The one mapping from any error to OpenAI's envelope and HTTP status. Unknown errors never show internals. */
 export function toOpenAIError(err: unknown): OpenAIErrorResponse {
-  let g: GatewayError | null = null;
-  if (err instanceof GatewayError) g = err;
-  else if (err instanceof TRPCError && err.cause instanceof GatewayError) g = err.cause;
-  else if (err instanceof TRPCError && FROM_TRPC[err.code]) g = new GatewayError(FROM_TRPC[err.code]!, err.message, null, null);
-  else if (err && typeof err === 'object' && 'statusCode' in err) g = fromFrameworkError(err as { statusCode?: number; message: string });
+  let g = gatewayErrorOf(err);
+  if (!g && err && typeof err === 'object' && 'statusCode' in err) g = fromFrameworkError(err as { statusCode?: number; message: string });
   if (!g) g = new GatewayError('internal', 'The gateway hit an internal error', null, 'internal_error');
   const headers: Record<string, string> = {};
   if (g.retryAfter !== undefined) headers['retry-after'] = String(Math.ceil(g.retryAfter));
