@@ -17,6 +17,8 @@ export const createBatchInput = z.object({
     .refine((m) => Object.keys(m).length <= 16, 'at most 16 key-value pairs')
     .nullish(),
   output_expires_after: expiresAfter.optional(),
+  /** sluice: the `Idempotency-Key` header of a REST call (or this field): a retry returns the same batch. */
+  idempotency_key: z.string().min(1).max(255).optional(),
 });
 
 export const listBatchesInput = z.object({

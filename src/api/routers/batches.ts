@@ -1,12 +1,15 @@
 import { cancelManagedBatch, listManagedBatches, retrieveManagedBatch } from '../../domain/batches/batch-operations.js';
-import { createManagedBatch } from '../../domain/batches/create-batch.js';
+import { createBatchOnce } from '../../domain/batches/create-batch-once.js';
 import { watchBatch } from './batch-watch.js';
 import { batchIdInput, createBatchInput, listBatchesInput } from '../inputs.js';
 import { parseInput } from '../parse-input.js';
 import { authedProcedure, router } from '../trpc.js';
 
 export const batchesRouter = router({
-  create: authedProcedure.input(parseInput(createBatchInput)).mutation(({ ctx, input }) => createManagedBatch(ctx.gw, ctx.principal, input)),
+  create: authedProcedure.input(parseInput(createBatchInput)).mutation(({ ctx, input }) => {
+    const { idempotency_key, ...body } = input;
+    return createBatchOnce(ctx.gw, ctx.principal, body, idempotency_key);
+  }),
   retrieve: authedProcedure.input(parseInput(batchIdInput)).query(({ ctx, input }) => retrieveManagedBatch(ctx.gw, ctx.principal, input.batch_id)),
   cancel: authedProcedure.input(parseInput(batchIdInput)).mutation(({ ctx, input }) => cancelManagedBatch(ctx.gw, ctx.principal, input.batch_id)),
   list: authedProcedure

@@ -27,7 +27,7 @@ export const providerRoutesRouter = router({
   createBatch: authedProcedure
     .input(parseInput(createBatchInput.extend({ route })))
     .mutation(({ ctx, input }) => {
-      const { route: r, ...body } = input;
+      const { route: r, idempotency_key: _ignored, ...body } = input; // pass-through: the provider's own semantics
       return createRouteBatch(ctx.gw, ctx.principal, r, body);
     }),
   getBatch: authedProcedure.input(parseInput(batchRef)).query(({ ctx, input }) => getRouteBatch(ctx.gw, ctx.principal, input.route, input.batch_id)),

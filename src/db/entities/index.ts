@@ -1,4 +1,5 @@
 import { FileReplica } from './file-replica.js';
+import { IdempotencyRecord } from './idempotency-record.js';
 import { ManagedBatch } from './managed-batch.js';
 import { ManagedFile } from './managed-file.js';
 import { ProviderObject } from './provider-object.js';
@@ -6,5 +7,5 @@ import { SpendRecord } from './spend-record.js';
 import { Team } from './team.js';
 import { VirtualKey } from './virtual-key.js';
 
-export { FileReplica, ManagedBatch, ManagedFile, ProviderObject, SpendRecord, Team, VirtualKey };
-export const entities = [ManagedFile, FileReplica, ManagedBatch, Team, VirtualKey, SpendRecord, ProviderObject];
+export { FileReplica, IdempotencyRecord, ManagedBatch, ManagedFile, ProviderObject, SpendRecord, Team, VirtualKey };
+export const entities = [ManagedFile, FileReplica, ManagedBatch, Team, VirtualKey, SpendRecord, ProviderObject, IdempotencyRecord];

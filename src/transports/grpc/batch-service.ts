@@ -15,6 +15,8 @@ export function batchService(gw: Gateway): BatchServiceImplementation {
         output_expires_after: req.outputExpiresAfter
           ? { anchor: req.outputExpiresAfter.anchor as 'created_at', seconds: req.outputExpiresAfter.seconds }
           : undefined,
+        // As over REST: an `idempotency-key` metadata entry makes a retried create return the same batch.
+        idempotency_key: context.metadata.get('idempotency-key') || undefined,
       });
       return toProtoBatch(batch);
     },

@@ -6,7 +6,11 @@ import { nameListParam, numberParam, stringParam } from './query.js';
 type IdParams = { Params: { id: string } };
 
 export function registerBatchRoutes(app: FastifyInstance, gw: Gateway, prefix: string): void {
-  const create = async (req: FastifyRequest) => callerFor(gw, req).batches.create((req.body ?? {}) as never);
+  const create = async (req: FastifyRequest) => {
+    const key = req.headers['idempotency-key'];
+    const body = { ...((req.body ?? {}) as object), ...(typeof key === 'string' ? { idempotency_key: key } : {}) };
+    return callerFor(gw, req).batches.create(body as never);
+  };
   app.post(`${prefix}/batches`, create);
   // The AzureOpenAI SDK (v5+) built with a `deployment` posts batch creates here; the file decides the group.
   if (prefix === '/openai') app.post(`${prefix}/deployments/:deployment/batches`, create);
