@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
+import { parseUploadFields } from '../../api/upload-fields.js';
 import { GatewayError, invalidRequest } from '../../domain/errors.js';
 import type { UploadFields, UploadSource } from '../../domain/files/upload.js';
 
@@ -72,25 +73,22 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
   };
 }
 
+/**
+ * The form's fields under the router's names; the one upload-fields schema (api/upload-fields.ts) checks them,
+ * as it does for gRPC and tRPC. Only what is particular to forms happens here: bracketed names, repeated
+ * fields, JSON-array values.
+ */
 function uploadFields(fields: Map<string, string[]>, filename: string): UploadFields {
   const one = (name: string) => fields.get(name)?.at(-1);
-  const purpose = one('purpose');
-  if (!purpose) throw new GatewayError('invalid_request', "Missing required parameter: 'purpose'", 'purpose', 'missing_required_parameter');
-  const targets = [...(fields.get('target_model_names') ?? []), ...(fields.get('target_model_names[]') ?? [])]
-    .flatMap((v) => parseNameList(v))
-    .filter(Boolean);
+  const targets = [...(fields.get('target_model_names') ?? []), ...(fields.get('target_model_names[]') ?? [])].flatMap(parseNameList);
   const anchor = one('expires_after[anchor]') ?? one('expires_after.anchor');
   const seconds = one('expires_after[seconds]') ?? one('expires_after.seconds');
-  let expiresAfter: UploadFields['expiresAfter'];
-  if (anchor !== undefined || seconds !== undefined) {
-    const n = Number(seconds);
-    if (anchor !== 'created_at') throw invalidRequest("expires_after[anchor] must be 'created_at'", 'expires_after.anchor');
-    if (!Number.isInteger(n) || n < 3600 || n > 2_592_000) {
-      throw invalidRequest('expires_after[seconds] must be an integer between 3600 and 2592000', 'expires_after.seconds');
-    }
-    expiresAfter = { anchor: 'created_at', seconds: n };
-  }
-  return { filename, purpose, targetModelNames: [...new Set(targets)], expiresAfter };
+  return parseUploadFields({
+    filename,
+    purpose: one('purpose'),
+    target_model_names: targets,
+    expires_after: anchor === undefined && seconds === undefined ? undefined : { anchor, seconds },
+  });
 }
 
 /** "a,b", "a", or a JSON array as some clients send it: all give [a, b]. */
