@@ -6,7 +6,7 @@ import { isUnifiedBatchId } from '../ids.js';
 import { fromProviderError } from '../upstream-error.js';
 import { findVisibleBatch } from './find-batch.js';
 import { settleBatch } from './follow-batch.js';
-import { recordBatchState } from './record-state.js';
+import { recordBatchState, refreshBatch } from './record-state.js';
 import type { BatchObject } from './translate-batch.js';
 
 /** Retrieve: from the batch's own deployment. A terminal batch is served from the database (no upstream call). */
@@ -17,13 +17,7 @@ export async function retrieveManagedBatch(gw: Gateway, principal: Principal, id
     await settleBatch(gw, row);
     return row.snapshot as unknown as BatchObject;
   }
-  let upstream;
-  try {
-    upstream = await providerFor(gw, row.deploymentId).getBatch(row.providerBatchId);
-  } catch (err) {
-    throw fromProviderError(err, 'Retrieving the batch');
-  }
-  const object = await recordBatchState(gw, em, row, upstream);
+  const object = await refreshBatch(gw, em, row, 'Retrieving the batch');
   await settleBatch(gw, row);
   return object;
 }

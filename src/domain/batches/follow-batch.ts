@@ -1,8 +1,7 @@
 import { ManagedBatch } from '../../db/entities/index.js';
 import { recordBatchCost } from '../cost/record-batch-cost.js';
-import { providerFor, type Gateway } from '../gateway.js';
-import { fromProviderError } from '../upstream-error.js';
-import { recordBatchState } from './record-state.js';
+import type { Gateway } from '../gateway.js';
+import { refreshBatch } from './record-state.js';
 
 export interface FollowResult {
   status: string;
@@ -20,15 +19,7 @@ export async function followBatch(gw: Gateway, batchId: string): Promise<FollowR
   const em = gw.em();
   const row = await em.findOne(ManagedBatch, { id: batchId });
   if (!row) return null;
-  if (!row.terminal) {
-    let upstream;
-    try {
-      upstream = await providerFor(gw, row.deploymentId).getBatch(row.providerBatchId);
-    } catch (err) {
-      throw fromProviderError(err, 'Polling the batch');
-    }
-    await recordBatchState(gw, em, row, upstream);
-  }
+  if (!row.terminal) await refreshBatch(gw, em, row, 'Polling the batch');
   if (row.terminal && !row.costRecorded) await recordBatchCost(gw, row);
   return { status: row.status, terminal: row.terminal, done: row.terminal && row.costRecorded };
 }

@@ -2,7 +2,8 @@ import type { EntityManager } from '@mikro-orm/sql';
 import { ManagedBatch } from '../../db/entities/index.js';
 import type { ProviderBatch } from '../../providers/types.js';
 import { emitEvent } from '../events.js';
-import type { Gateway } from '../gateway.js';
+import { providerFor, type Gateway } from '../gateway.js';
+import { fromProviderError } from '../upstream-error.js';
 import { TERMINAL_STATUSES, translateBatch, type BatchObject } from './translate-batch.js';
 
 /**
@@ -30,4 +31,15 @@ export async function recordBatchState(gw: Gateway, em: EntityManager, row: Mana
     emitEvent(gw, { event: 'batch_status_changed', batch_id: row.id, from: previous, to: object.status, model_group: row.modelGroup, deployment: row.deploymentId });
   }
   return object;
+}
+
+/** Asks the batch's own deployment for its state and stores it: the one poll, for retrieve and the tracker. */
+export async function refreshBatch(gw: Gateway, em: EntityManager, row: ManagedBatch, what: string): Promise<BatchObject> {
+  let upstream: ProviderBatch;
+  try {
+    upstream = await providerFor(gw, row.deploymentId).getBatch(row.providerBatchId);
+  } catch (err) {
+    throw fromProviderError(err, what);
+  }
+  return recordBatchState(gw, em, row, upstream);
 }
