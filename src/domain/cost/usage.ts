@@ -1,4 +1,4 @@
-import { splitLines } from '../jsonl/lines.js';
+import { isBlankLine, splitLines } from '../jsonl/lines.js';
 
 /** Tokens of the billed lines of one model. Cached tokens are part of input, reasoning tokens part of output. */
 export interface ModelUsage {
@@ -36,7 +36,7 @@ export async function sumOutputUsage(chunks: AsyncIterable<Uint8Array>): Promise
   let lines = 0;
   let unbilledLines = 0;
   for await (const raw of splitLines(chunks)) {
-    if (raw.length === 0 || isBlank(raw)) continue;
+    if (isBlankLine(raw)) continue;
     lines++;
     const billed = billedLine(raw);
     if (!billed) {
@@ -102,9 +102,4 @@ function field(value: unknown, name: string): unknown {
 /** A token count as providers send it: a non-negative integer; anything else counts as 0. */
 function count(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
-}
-
-function isBlank(buf: Buffer): boolean {
-  for (const b of buf) if (b !== 32 && b !== 9 && b !== 13) return false;
-  return true;
 }

@@ -30,3 +30,9 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array>): AsyncGener
   }
   if (rest && rest.length > 0) yield rest[rest.length - 1] === 13 ? rest.subarray(0, -1) : rest;
 }
+
+/** Only spaces, tabs or a stray CR: a line JSONL readers skip (checked on bytes, before any decoding). */
+export function isBlankLine(buf: Uint8Array): boolean {
+  for (const b of buf) if (b !== 32 && b !== 9 && b !== 13) return false;
+  return true;
+}

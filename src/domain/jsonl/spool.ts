@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { GatewayError } from '../errors.js';
 import { BufferedWriter } from './buffered-writer.js';
-import { splitLines } from './lines.js';
+import { isBlankLine, splitLines } from './lines.js';
 import { findModelToken } from './model-token.js';
 import { lineError, parseBatchLine } from './validate-line.js';
 
@@ -78,8 +78,8 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
       lineNo++;
       // Azure rejects a BOM; drop it.
       const bytes = lineNo === 1 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? raw.subarray(3) : raw;
+      if (isBlankLine(bytes)) continue;
       const text = bytes.toString('utf8');
-      if (text.trim() === '') continue;
       const line = parseBatchLine(text, lineNo);
       const previous = seen.get(line.custom_id);
       if (previous !== undefined) {
