@@ -12,6 +12,10 @@ export interface SluiceProcess {
   pid: number;
   /** Parsed JSON log lines (pino) printed so far. */
   logs: Record<string, unknown>[];
+  /** null while it runs; else its exit code, or the signal that ended it. */
+  exitCode(): number | string | null;
+  /** What it printed on stderr (an uncaught error's stack lands here). */
+  stderr(): string;
   /** SIGKILL: no shutdown, no lease release, nothing flushed. */
   kill(): Promise<void>;
   /** SIGTERM, the clean shutdown. */
@@ -69,6 +73,8 @@ export async function spawnSluice(configPath: string, databaseUrl: string, env: 
     url,
     pid: child.pid!,
     logs,
+    exitCode: () => child.exitCode ?? child.signalCode ?? null,
+    stderr: () => stderr,
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;

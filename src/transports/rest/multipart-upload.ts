@@ -24,9 +24,16 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
   const fileStream = new Promise<Readable | null>((r) => (resolveFile = r));
   let failure: Error | null = null;
   let currentFile: Readable | null = null;
+  const malformed = (err: Error) => invalidRequest(`Malformed multipart request: ${err.message}`, null, 'invalid_multipart');
   const finished = new Promise<void>((resolve, reject) => {
     bb.on('field', (name, value) => fields.set(name, [...(fields.get(name) ?? []), value]));
     bb.on('file', (name, stream, info) => {
+      // busboy also fails a part's own stream when the form ends inside it ("Unexpected end of form"). That can
+      // happen before the spool starts reading it, or after it stopped; an 'error' event with no listener
+      // would end the whole process, so every part stream is listened to from the moment it exists.
+      stream.on('error', (err) => {
+        failure ??= malformed(err);
+      });
       if (name !== 'file') {
         stream.resume(); // not ours: drain it
         return;
@@ -40,7 +47,7 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
       resolve();
     });
     bb.on('error', (err) => {
-      failure ??= invalidRequest(`Malformed multipart request: ${(err as Error).message}`);
+      failure ??= malformed(err as Error);
       resolveFile(null);
       reject(failure);
     });
@@ -63,7 +70,11 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
     content: (async function* () {
       const stream = await fileStream;
       if (!stream) throw failure ?? new GatewayError('invalid_request', "Missing 'file' in the form", 'file', 'missing_file');
-      for await (const chunk of stream) yield chunk as Uint8Array;
+      try {
+        for await (const chunk of stream) yield chunk as Uint8Array;
+      } catch (err) {
+        throw failure ?? malformed(err as Error); // the stream's own error is busboy's wording: say what it means
+      }
       if (failure) throw failure;
     })(),
     async fields(): Promise<UploadFields> {
