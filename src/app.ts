@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino';
 import type { GatewayConfig } from './config/types.js';
 import { DEFAULT_SQLITE_PATH, openDatabase, type Database } from './db/orm.js';
 import type { Gateway } from './domain/gateway.js';
+import { removeStaleSpoolDirs } from './domain/spool-dirs.js';
 import { DeploymentHealth } from './domain/routing/health.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { allObservers, tracingObserver } from './observability/tracing.js';
@@ -43,6 +44,9 @@ export interface RunningGateway {
 export async function startGateway(opts: StartOptions): Promise<RunningGateway> {
   const log = opts.logger ?? pino({ level: 'info' });
   const databaseUrl = opts.databaseUrl ?? opts.config.databaseUrl ?? DEFAULT_SQLITE_PATH;
+  // A crashed predecessor's spools hold user data; nothing else would ever remove them.
+  const stale = await removeStaleSpoolDirs();
+  if (stale.length > 0) log.warn({ event: 'stale_spools_removed', count: stale.length }, 'removed spool folders left by a stopped process');
   const db = await openDatabase(databaseUrl);
   const config = withTrackerIntervals(opts.config, opts.tracker);
   const metrics = new GatewayMetrics(db.em, log);

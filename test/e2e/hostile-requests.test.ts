@@ -1,4 +1,6 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,8 +69,44 @@ describe('hostile requests leave the process running', () => {
     await expectAlive();
   });
 
+  it('clients that disconnect part-way through an upload, 60 times at different points', async () => {
+    const lines = Array.from({ length: 400 }, (_, i) =>
+      JSON.stringify({ custom_id: `r${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-batch', messages: [{ role: 'user', content: 'hi' }] } }),
+    );
+    const form = `--XX\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n--XX\r\nContent-Disposition: form-data; name="file"; filename="a.jsonl"\r\n\r\n${lines.join('\n')}`;
+    for (let i = 0; i < 60; i++) {
+      const cut = Math.floor((form.length * i) / 60);
+      const socket = connect(Number(new URL(p.url).port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      await once(socket, 'connect');
+      socket.write(multipartHead('/v1/files', key, form.length + 1000) + form.slice(0, cut));
+      await new Promise((r) => setTimeout(r, i % 7)); // sometimes gone at once, sometimes while the spool reads
+      socket.destroy();
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    await expectAlive();
+  });
+
   it('leaves no spool behind', async () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(readdirSync(tmp).filter((name) => name.startsWith('sluice-'))).toEqual([]);
+  });
+});
+
+describe('a process starting after a crash', () => {
+  it("removes the spool folders of processes that no longer run, and keeps live ones'", async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'sluice-restart-tmp-'));
+    const dead = 'sluice-spool-4194304-abcDEF'; // above any pid the kernel hands out by default
+    const legacy = 'sluice-raw-Xy12zz'; // named before pids were recorded
+    const live = `sluice-spool-${process.pid}-abcdef`; // the test runner is alive
+    for (const name of [dead, legacy, live]) mkdirSync(join(tmp, name, 'x'), { recursive: true });
+    const config = writeConfig({ model_list: [{ model_name: 'g', litellm_params: { model: 'openai/gpt-4o-mini', api_key: 'k', api_base: `${NOWHERE}/v1` } }], general_settings: { master_key: MASTER } });
+    const p = await spawnSluice(config, join(tmp, 'sluice.sqlite'), { TMPDIR: tmp });
+    try {
+      expect(readdirSync(tmp).filter((n) => n.startsWith('sluice-'))).toEqual([live]);
+      expect(p.logs.some((l) => l.event === 'stale_spools_removed' && l.count === 2)).toBe(true);
+    } finally {
+      await p.kill();
+    }
   });
 });

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { GatewayError } from '../errors.js';
+import { makeSpoolDir } from '../spool-dirs.js';
 import { BufferedWriter } from './buffered-writer.js';
 import { isBlankLine, splitLines } from './lines.js';
 import { findModelToken } from './model-token.js';
@@ -42,7 +42,7 @@ export interface SpooledBatchInput {
  * Nothing reaches a provider until this has succeeded, so a bad line costs the user nothing upstream.
  */
 export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits: SpoolLimits): Promise<SpooledBatchInput> {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-spool-'));
+  const dir = await makeSpoolDir('spool');
   const path = join(dir, 'input.jsonl');
   const placeholder = `__sluice_model_${randomBytes(12).toString('hex')}__`;
   const placeholderJson = JSON.stringify(placeholder);

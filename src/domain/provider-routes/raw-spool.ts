@@ -1,16 +1,16 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../errors.js';
+import { makeSpoolDir } from '../spool-dirs.js';
 
 /**
  * Spools an upload as-is (pass-through routes do not validate or rewrite) so that its size is known for
  * Content-Length and a retry can re-read it; never held in memory.
  */
 export async function spoolRaw(content: AsyncIterable<Uint8Array>, maxBytes: number) {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-raw-'));
+  const dir = await makeSpoolDir('raw');
   const path = join(dir, 'upload');
   const out = createWriteStream(path);
   let bytes = 0;

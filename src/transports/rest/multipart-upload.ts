@@ -44,7 +44,8 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
     });
     bb.on('close', () => {
       resolveFile(null);
-      resolve();
+      if (failure) reject(failure);
+      else resolve();
     });
     bb.on('error', (err) => {
       failure ??= malformed(err as Error);
@@ -54,13 +55,14 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
   });
   finished.catch(() => undefined); // surfaced through content/fields
   // A client that goes away mid-body leaves busboy waiting for bytes that never come: fail the upload instead,
-  // so the spool is removed and nothing is written anywhere.
+  // so the spool is removed and nothing is written anywhere. The streams are destroyed without an error: the
+  // reason is `failure`, which the reader throws, and an error event raised here could find no listener.
   const onClose = () => {
     if (req.complete) return;
-    const cancelled = new GatewayError('invalid_request', 'The client closed the connection before the upload finished', 'file', 'upload_cancelled');
-    failure ??= cancelled;
-    bb.destroy(cancelled);
-    currentFile?.destroy(cancelled);
+    failure ??= new GatewayError('invalid_request', 'The client closed the connection before the upload finished', 'file', 'upload_cancelled');
+    req.unpipe(bb);
+    bb.destroy();
+    currentFile?.destroy();
     resolveFile(null);
   };
   req.once('close', onClose);
