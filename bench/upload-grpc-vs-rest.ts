@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { createSluiceGrpcClient, uploadRequests } from '../clients/grpc/index.js';
-import { startOpenAIEmulator } from '../test/emulators/index.js';
-import { createTestDatabase } from '../test/support/databases.js';
-import { generatedJsonl } from '../test/support/jsonl-stream.js';
-import { startGatewayChild } from '../test/support/measured-gateway.js';
+import { startOpenAIEmulator } from '../dev/emulators/index.js';
+import { createTestDatabase } from '../dev/databases.js';
+import { generatedJsonl } from '../dev/generated-jsonl.js';
+import { startGatewayChild } from '../dev/measured-gateway.js';
 
 const MB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_UPLOAD_MB ?? 200) * MB;

@@ -10,7 +10,7 @@ import OpenAI, { toFile } from 'openai';
 import { pino } from 'pino';
 import { startGateway } from '../src/app.js';
 import { buildConfig } from '../src/config/load.js';
-import { startAzureEmulator } from '../test/emulators/index.js';
+import { startAzureEmulator } from '../dev/emulators/index.js';
 
 const step = (n: number, text: string) => console.log(`\n[${n}] ${text}`);
 const timing = { validatingMs: 300, inProgressMs: 600, finalizingMs: 300, cancellingMs: 300 };

@@ -2,7 +2,7 @@ import { toFile } from 'openai';
 import { Metadata } from 'nice-grpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSluiceGrpcClient } from '../../clients/grpc/index.js';
-import { DATABASES } from '../support/databases.js';
+import { DATABASES } from '../../dev/databases.js';
 import { validateOpenAI } from '../support/openapi.js';
 import { chatJsonl, MASTER_KEY, startStack, type Stack } from '../support/stack.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatJsonl } from '../support/stack.js';
-import { DATABASES } from '../support/databases.js';
+import { DATABASES } from '../../dev/databases.js';
 import { alter, buildIsolationWorld, INVALID, MAY_USE_GPT4O, SEES_TEAM_A, WHO, type OwnerApi, type Who, type World } from '../support/isolation-world.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { failureOf, grpcClient, trpcClient, type TransportClient } from '../support/transports.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATABASES } from '../support/databases.js';
+import { DATABASES } from '../../dev/databases.js';
 import { validateOpenAI } from '../support/openapi.js';
 import { alter, buildIsolationWorld, call, INVALID, MAY_USE_GPT4O, SEES_TEAM_A, uploadForm, WHO, type OwnerApi, type Who, type World } from '../support/isolation-world.js';
 import { startStack, type Stack } from '../support/stack.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { startGateway, type RunningGateway } from '../../src/app.js';
-import { DATABASES } from '../support/databases.js';
+import { DATABASES } from '../../dev/databases.js';
 import { validateOpenAI } from '../support/openapi.js';
 import { MASTER_KEY, startStack, type Stack } from '../support/stack.js';
 

@@ -1,7 +1,7 @@
 import { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateOpenAI } from '../support/openapi.js';
-import { DATABASES } from '../support/databases.js';
+import { DATABASES } from '../../dev/databases.js';
 import { chatJsonl, startStack, type Stack } from '../support/stack.js';
 import { waitForBatch } from '../support/wait.js';
 

@@ -1,6 +1,6 @@
 import { AzureOpenAI, toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATABASES } from '../support/databases.js';
+import { DATABASES } from '../../dev/databases.js';
 import { validateOpenAI } from '../support/openapi.js';
 import { chatJsonl, MASTER_KEY, startStack, type Stack } from '../support/stack.js';
 

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSluiceGrpcClient, uploadRequests } from '../../clients/grpc/index.js';
 import { createSluiceClient, uploadBody } from '../../clients/trpc/index.js';
 import { ManagedFile } from '../../src/db/entities/index.js';
-import type { ProviderEmulator } from '../emulators/index.js';
-import { DATABASES } from '../support/databases.js';
-import { generatedJsonl } from '../support/jsonl-stream.js';
+import type { ProviderEmulator } from '../../dev/emulators/index.js';
+import { DATABASES } from '../../dev/databases.js';
+import { generatedJsonl } from '../../dev/generated-jsonl.js';
 import { MASTER_KEY, startStack, type Stack } from '../support/stack.js';
 
 const MB = 1024 * 1024;

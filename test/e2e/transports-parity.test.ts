@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSluiceGrpcClient, uploadRequests } from '../../clients/grpc/index.js';
 import { createSluiceClient, uploadBody } from '../../clients/trpc/index.js';
-import { DATABASES } from '../support/databases.js';
+import { DATABASES } from '../../dev/databases.js';
 import { chatJsonl, MASTER_KEY, startStack, type Stack } from '../support/stack.js';
 import { failureOf, TRANSPORTS, type BatchShape, type FileShape, type TransportClient, type TransportName } from '../support/transports.js';
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSluiceGrpcClient, uploadRequests } from '../../clients/grpc/index.js';
-import { startOpenAIEmulator, type ProviderEmulator } from '../emulators/index.js';
-import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
-import { startGatewayChild, type GatewayChild } from '../support/measured-gateway.js';
-import { generatedJsonl } from '../support/jsonl-stream.js';
+import { startOpenAIEmulator, type ProviderEmulator } from '../../dev/emulators/index.js';
+import { createTestDatabase, DATABASES, type TestDatabase } from '../../dev/databases.js';
+import { startGatewayChild, type GatewayChild } from '../../dev/measured-gateway.js';
+import { generatedJsonl } from '../../dev/generated-jsonl.js';
 import { MASTER_KEY, OPENAI_KEY } from '../support/stack.js';
 
 const MB = 1024 * 1024;

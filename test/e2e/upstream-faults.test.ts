@@ -1,6 +1,6 @@
 import { toFile } from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DATABASES } from '../support/databases.js';
+import { DATABASES } from '../../dev/databases.js';
 import { validateOpenAI } from '../support/openapi.js';
 import { AZURE_KEY_EAST, AZURE_KEY_WEST, chatJsonl, startStack, type Stack } from '../support/stack.js';
 

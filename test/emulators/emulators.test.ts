@@ -15,7 +15,7 @@ import OpenAI, {
 } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateOpenAI } from '../support/openapi.js';
-import { startAzureEmulator, startOpenAIEmulator, type EmulatorOptions, type ProviderEmulator } from './index.js';
+import { startAzureEmulator, startOpenAIEmulator, type EmulatorOptions, type ProviderEmulator } from '../../dev/emulators/index.js';
 
 const MODEL = 'gpt-4o-mini';
 /** Timers that never fire within a test: lifecycle moves only on advance()/finishAll(). */

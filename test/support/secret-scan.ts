@@ -1,4 +1,4 @@
-import { AZURE_KEY_EAST, AZURE_KEY_WEST, OPENAI_KEY } from './stack-secrets.js';
+import { AZURE_KEY_EAST, AZURE_KEY_WEST, OPENAI_KEY } from '../../dev/emulated-secrets.js';
 
 /**
  * The log-scan guard of the whole e2e suite (loaded by vitest's setupFiles): every response a test reads from

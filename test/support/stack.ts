@@ -1,111 +1,22 @@
-import OpenAI from 'openai';
-import { startGateway, type RunningGateway, type StartOptions } from '../../src/app.js';
-import { buildConfig } from '../../src/config/load.js';
-import { startAzureEmulator, startOpenAIEmulator, type ProviderEmulator } from '../emulators/index.js';
-import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
-import { captureLogs } from './log-capture.js';
-
-import { AZURE_KEY_EAST, AZURE_KEY_WEST, OPENAI_KEY } from './stack-secrets.js';
+import { startEmulatedStack, type EmulatedStack, type EmulatedStackOptions } from '../../dev/emulated-stack.js';
 import { assertNoSecretLeaks, watchGateway } from './secret-scan.js';
 
-export { AZURE_KEY_EAST, AZURE_KEY_WEST, OPENAI_KEY };
-export const MASTER_KEY = 'sk-master-test-0123456789';
+export { AZURE_KEY_EAST, AZURE_KEY_WEST, chatJsonl, MASTER_KEY, OPENAI_KEY } from '../../dev/emulated-stack.js';
+export type Stack = EmulatedStack;
+export type StackOptions = EmulatedStackOptions;
 
-export interface Stack {
-  /** `host:port` of the gateway's gRPC server. */
-  grpcAddress: string;
-  gateway: RunningGateway;
-  url: string;
-  /** `gpt-4o-batch`: two Azure deployments (east, west). */
-  east: ProviderEmulator;
-  west: ProviderEmulator;
-  /** `gpt-4o-mini-batch`: one OpenAI deployment. */
-  openai: ProviderEmulator;
-  client: OpenAI;
-  clientFor(key: string): OpenAI;
-  logs: string[];
-  db: TestDatabase;
-  close(): Promise<void>;
-}
-
-export interface StackOptions {
-  db: DatabaseKind;
-  limits?: { max_batch_file_bytes?: number; max_batch_file_lines?: number };
-  timing?: { validatingMs: number; inProgressMs: number; finalizingMs: number; cancellingMs: number };
-  /** Extra general_settings (batch_webhook_url…). */
-  generalSettings?: Record<string, unknown>;
-  tracker?: StartOptions['tracker'];
-  webhook?: StartOptions['webhook'];
-}
-
-/** The full stack of an end-to-end test: emulated providers, a real database, a real sluice on port 0. */
+/**
+ * The full stack of an end-to-end test (dev/emulated-stack.ts), watched by the secret scan: every response is
+ * scanned, and closing it asserts that no provider or key secret reached a response or a log line.
+ */
 export async function startStack(opts: StackOptions): Promise<Stack> {
-  // Slow enough that a batch never finishes under a test's feet; tests that want it done call advance().
-  const timing = opts.timing ?? { validatingMs: 1000, inProgressMs: 1000, finalizingMs: 1000, cancellingMs: 1000 };
-  const east = await startAzureEmulator({ apiKey: AZURE_KEY_EAST, deployments: ['gpt-4o-east'], timing });
-  const west = await startAzureEmulator({ apiKey: AZURE_KEY_WEST, deployments: ['gpt-4o-west'], timing });
-  const openai = await startOpenAIEmulator({ apiKey: OPENAI_KEY, timing });
-  const config = buildConfig(
-    {
-      model_list: [
-        {
-          model_name: 'gpt-4o-batch',
-          litellm_params: { model: 'azure/gpt-4o-east', api_base: east.url, api_key: 'os.environ/TEST_AZURE_KEY_EAST', api_version: '2024-10-21' },
-          model_info: { mode: 'batch', id: 'east', input_cost_per_token_batches: 0.00000125, output_cost_per_token_batches: 0.000005 },
-        },
-        {
-          model_name: 'gpt-4o-batch',
-          litellm_params: { model: 'azure/gpt-4o-west', api_base: west.url, api_key: 'os.environ/TEST_AZURE_KEY_WEST', api_version: '2024-10-21' },
-          model_info: { mode: 'batch', id: 'west', input_cost_per_token_batches: 0.00000125, output_cost_per_token_batches: 0.000005 },
-        },
-        {
-          model_name: 'gpt-4o-mini-batch',
-          litellm_params: { model: 'openai/gpt-4o-mini', api_base: `${openai.url}/v1`, api_key: OPENAI_KEY },
-          model_info: { mode: 'batch', id: 'openai-mini' },
-        },
-      ],
-      general_settings: { master_key: MASTER_KEY, ...opts.limits, ...opts.generalSettings },
-      // The pass-through routes: /azure/v1/* → the east emulator, /openai/v1/* → the OpenAI emulator.
-      files_settings: [
-        { custom_llm_provider: 'azure', api_base: east.url, api_key: AZURE_KEY_EAST, api_version: '2024-10-21' },
-        { custom_llm_provider: 'openai', api_base: `${openai.url}/v1`, api_key: OPENAI_KEY },
-      ],
-    },
-    { TEST_AZURE_KEY_EAST: AZURE_KEY_EAST, TEST_AZURE_KEY_WEST: AZURE_KEY_WEST },
-  );
-  const db = await createTestDatabase(opts.db);
-  const { logger, lines } = captureLogs();
-  const gateway = await startGateway({ config, databaseUrl: db.url, port: 0, grpcPort: 0, logger, tracker: opts.tracker, webhook: opts.webhook });
-  watchGateway(gateway.url);
-  const clientFor = (key: string) => new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key, maxRetries: 0 });
+  const stack = await startEmulatedStack(opts);
+  watchGateway(stack.url);
   return {
-    gateway,
-    url: gateway.url,
-    grpcAddress: gateway.grpcAddress!,
-    east,
-    west,
-    openai,
-    client: clientFor(MASTER_KEY),
-    clientFor,
-    logs: lines,
-    db,
+    ...stack,
     async close() {
-      await gateway.close();
-      await Promise.all([east.close(), west.close(), openai.close()]);
-      await db.drop();
-      assertNoSecretLeaks(lines);
+      await stack.close();
+      assertNoSecretLeaks(stack.logs);
     },
   };
-}
-
-/** A valid batch input: `n` chat-completion lines for `model`. */
-export function chatJsonl(n: number, model = 'gpt-4o-batch', prefix = 'req'): string {
-  return Array.from({ length: n }, (_, i) =>
-    JSON.stringify({
-      custom_id: `${prefix}-${i + 1}`,
-      method: 'POST',
-      url: '/v1/chat/completions',
-      body: { model, messages: [{ role: 'user', content: `Say hello #${i + 1}` }], max_tokens: 20 },
-    }),
-  ).join('\n') + '\n';
 }

@@ -1,4 +1,4 @@
-import type { ProviderEmulator } from '../emulators/index.js';
+import type { ProviderEmulator } from '../../dev/emulators/index.js';
 
 /** Waits until `check` returns a truthy value (polled every `everyMs`), and returns it. */
 export async function until<T>(what: string, check: () => Promise<T> | T, timeoutMs = 15_000, everyMs = 20): Promise<NonNullable<T>> {

@@ -1,5 +1,5 @@
 import type OpenAI from 'openai';
-import type { ProviderEmulator } from '../emulators/index.js';
+import type { ProviderEmulator } from '../../dev/emulators/index.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
 

@@ -3,7 +3,7 @@ import { ManagedBatch } from '../../src/db/entities/index.js';
 import { openDatabase, type Database } from '../../src/db/orm.js';
 import { newBatchId } from '../../src/domain/ids.js';
 import { claimDueBatches, releaseAllLeases, releaseLease, renewLeases } from '../../src/workers/leases.js';
-import { createTestDatabase, DATABASES, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, DATABASES, type TestDatabase } from '../../dev/databases.js';
 
 /** The lease statements on their own, against a real database of each kind. */
 describe.each(DATABASES)('batch leases (%s)', (kind) => {

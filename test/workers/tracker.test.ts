@@ -6,8 +6,8 @@ import { ManagedBatch, SpendRecord, Team, VirtualKey } from '../../src/db/entiti
 import { signWebhookBody } from '../../src/workers/batch-webhook.js';
 import { recordBatchState } from '../../src/domain/batches/record-state.js';
 import { recordBatchCost } from '../../src/domain/cost/record-batch-cost.js';
-import type { ProviderEmulator } from '../emulators/index.js';
-import { DATABASES } from '../support/databases.js';
+import type { ProviderEmulator } from '../../dev/emulators/index.js';
+import { DATABASES } from '../../dev/databases.js';
 import { chatJsonl, MASTER_KEY, startStack, type Stack } from '../support/stack.js';
 import { batchGets, costAt, expectedChatUsage, until } from '../support/tracking.js';
 

@@ -4,8 +4,8 @@
  * `{ url, grpcAddress }` when listening; SIGTERM closes it.
  */
 import { pino } from 'pino';
-import { startGateway } from '../../src/app.js';
-import { buildConfig } from '../../src/config/load.js';
+import { startGateway } from '../src/app.js';
+import { buildConfig } from '../src/config/load.js';
 
 const { config, databaseUrl } = JSON.parse(process.argv[2]) as { config: unknown; databaseUrl: string };
 const running = await startGateway({
