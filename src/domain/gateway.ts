@@ -23,6 +23,8 @@ export interface Gateway {
   em(): EntityManager;
   /** Told about every GatewayEvent (events.ts): metrics, the batch webhook. */
   listeners?: EventListener[];
+  /** `--no-auth`: a call without a valid virtual key acts as the admin (local development only). */
+  noAuth?: boolean;
 }
 
 /** The provider for a stored deployment ID; a deployment removed from the config is a 503, not a crash. */
