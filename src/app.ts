@@ -32,6 +32,14 @@ export interface StartOptions {
   noAuth?: boolean;
 }
 
+export interface CloseOptions {
+  /** How long requests and calls in flight (and the tracker's polls) may take to finish before they are cut. */
+  drainMs?: number;
+}
+
+/** What close() gives calls in flight when its caller does not say (main.ts passes --drain-seconds). */
+export const DEFAULT_DRAIN_MS = 5_000;
+
 export interface RunningGateway {
   url: string;
   port: number;
@@ -41,7 +49,11 @@ export interface RunningGateway {
   grpcAddress?: string;
   tracker?: BatchTracker;
   metrics: GatewayMetrics;
-  close(): Promise<void>;
+  /**
+   * Stops: readiness fails and watches end at once, no new connection or call is accepted, those in flight get
+   * `drainMs` to finish and are then cut; the tracker gives its leases back; the database closes last.
+   */
+  close(opts?: CloseOptions): Promise<void>;
 }
 
 /**
@@ -62,6 +74,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   const db = await openDatabase(databaseUrl).catch((err: unknown) => {
     throw new StartupError(`cannot open the database ${describeDatabase(databaseUrl)}: ${describeSystemError(err)}`);
   });
+  const stopping = new AbortController();
   const config = withTrackerIntervals(opts.config, opts.tracker);
   const metrics = new GatewayMetrics(db.em, log);
   const gw: Gateway = {
@@ -72,6 +85,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     em: db.em,
     listeners: [metrics.listener],
     noAuth: opts.noAuth,
+    stopping: stopping.signal,
   };
   if (opts.noAuth) {
     log.warn(
@@ -124,11 +138,16 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     grpcAddress: grpc?.address,
     tracker,
     metrics,
-    async close() {
+    async close({ drainMs = DEFAULT_DRAIN_MS }: CloseOptions = {}) {
       ready = false;
-      await tracker?.stop();
-      await grpc?.close();
-      await app.close();
+      stopping.abort();
+      // Stop accepting everywhere at once; what is in flight finishes, or is cut when the drain time is up.
+      const cut = setTimeout(() => {
+        log.warn({ event: 'drain_timeout', drain_ms: drainMs }, 'requests still in flight after the drain time: cutting them');
+        app.server.closeAllConnections();
+      }, drainMs);
+      await Promise.all([tracker?.stop(drainMs), grpc?.close(drainMs), app.close()]);
+      clearTimeout(cut);
       await webhook?.close();
       await db.close();
     },

@@ -1,7 +1,6 @@
 import { pino } from 'pino';
-import { startGateway } from './app.js';
 import { parseCommandLine, USAGE_EXIT_CODE } from './cli/command-line.js';
-import { ConfigError, loadConfigFile } from './config/load.js';
+import { stopOnSignals } from './cli/stop-on-signals.js';
 import { StartupError } from './startup-error.js';
 
 /** Prints one line on stderr (no stack: what the operator must fix) and exits. */
@@ -20,6 +19,8 @@ async function main(): Promise<void> {
   }
   const args = cli.command;
   const log = pino({ level: args.logLevel });
+  // Loaded only now: --help and a bad option answer at once, without loading the whole gateway.
+  const [{ startGateway }, { ConfigError, loadConfigFile }] = await Promise.all([import('./app.js'), import('./config/load.js')]);
   let running;
   try {
     running = await startGateway({
@@ -39,19 +40,8 @@ async function main(): Promise<void> {
   const grpc = running.grpcAddress ? `, gRPC on ${running.grpcAddress}` : '';
   const open = args.noAuth ? ' — AUTHENTICATION OFF (--no-auth): local development only' : '';
   console.log(`sluice listening on ${running.url}${grpc} (database: ${running.db.dialect})${open}`);
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ event: 'stopping', signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 15_000).unref();
-    await running.close();
-    clearTimeout(force);
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  // The deadline only guards against a stop that hangs: draining, leases and the database get their time first.
+  stopOnSignals(() => running.close({ drainMs: args.drainMs }), log, args.drainMs + 15_000);
 }
 
 main().catch((err: unknown) => {

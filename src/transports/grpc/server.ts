@@ -19,7 +19,8 @@ export interface RunningGrpcServer {
   /** `host:port`, as a gRPC client wants it. */
   address: string;
   port: number;
-  close(): Promise<void>;
+  /** Refuses new calls, lets those in flight run up to `graceMs`, then cancels them. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -48,10 +49,10 @@ export async function startGrpcServer(gw: Gateway, opts: { port: number; host: s
   return {
     address: `${connectHost}:${port}`,
     port,
-    async close() {
+    async close(graceMs = 2000) {
       for (const name of ['', ...SERVICES]) health.setStatus('unhealthy', name || undefined);
-      // Let running calls finish for a moment (a WatchBatch may run for hours), then cut them.
-      const grace = setTimeout(() => server.forceShutdown(), 2000);
+      // Let running calls finish (WatchBatch ends on the gateway's stopping signal), then cut what is left.
+      const grace = setTimeout(() => server.forceShutdown(), graceMs);
       await server.shutdown();
       clearTimeout(grace);
     },
