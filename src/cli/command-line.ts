@@ -70,6 +70,7 @@ function program(): Command {
         '',
         'Environment: DATABASE_URL (postgres://… or a SQLite file; default general_settings.database_url,',
         'else ./data/sluice.sqlite). A second SIGTERM/SIGINT (2 s or more after the first) stops at once.',
+        'Exit codes: 0 stopped cleanly, 2 refused to start (one line on stderr says why).',
       ].join('\n'),
     )
     .helpOption('-h, --help', 'show this help')
