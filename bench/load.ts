@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -207,6 +207,7 @@ async function client(i: number, until: number): Promise<void> {
   }
 }
 
+const loadBefore = loadavg()[0];
 console.log(`load: ${opts.clients} clients, ${keys.length} virtual keys in 2 teams, ${opts.duration} s against ${url} (PostgreSQL, gateway pid ${gateway.pid})`);
 const until = Date.now() + opts.duration * 1000;
 await Promise.all(Array.from({ length: opts.clients }, (_, i) => client(i, until)));
@@ -236,6 +237,8 @@ for (const [route, s] of rows) {
   }
 }
 console.log(`\n${requests} requests in ${elapsed.toFixed(1)} s: ${(requests / elapsed).toFixed(0)} requests/s`);
+// Figures mean little on a busy machine: say how busy it was (1-minute load average, before and after).
+console.log(`machine: ${(loadBefore).toFixed(1)} → ${loadavg()[0].toFixed(1)} load average on ${availableParallelism()} cores`);
 
 const mb = (b: number) => (b / 1048576).toFixed(0);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
