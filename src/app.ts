@@ -1,13 +1,15 @@
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
+import { ConfigError } from './config/load.js';
 import type { GatewayConfig } from './config/types.js';
-import { DEFAULT_SQLITE_PATH, openDatabase, type Database } from './db/orm.js';
+import { DEFAULT_SQLITE_PATH, dialectOf, openDatabase, type Database } from './db/orm.js';
 import type { Gateway } from './domain/gateway.js';
 import { removeStaleSpoolDirs } from './domain/spool-dirs.js';
 import { DeploymentHealth } from './domain/routing/health.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { allObservers, tracingObserver } from './observability/tracing.js';
 import { ProviderRegistry } from './providers/registry.js';
+import { describeSystemError, StartupError } from './startup-error.js';
 import { startGrpcServer } from './transports/grpc/server.js';
 import { buildRestServer } from './transports/rest/server.js';
 import { BatchTracker, type TrackerOptions } from './workers/batch-tracker.js';
@@ -26,7 +28,17 @@ export interface StartOptions {
   tracker?: false | TrackerOptions;
   /** Retry timing of the batch webhook (general_settings.batch_webhook_url). */
   webhook?: WebhookOptions;
+  /** Start without `general_settings.master_key`: calls without a valid virtual key act as the admin. */
+  noAuth?: boolean;
 }
+
+export interface CloseOptions {
+  /** How long requests and calls in flight (and the tracker's polls) may take to finish before they are cut. */
+  drainMs?: number;
+}
+
+/** What close() gives calls in flight when its caller does not say (main.ts passes --drain-seconds). */
+export const DEFAULT_DRAIN_MS = 5_000;
 
 export interface RunningGateway {
   url: string;
@@ -37,17 +49,32 @@ export interface RunningGateway {
   grpcAddress?: string;
   tracker?: BatchTracker;
   metrics: GatewayMetrics;
-  close(): Promise<void>;
+  /**
+   * Stops: readiness fails and watches end at once, no new connection or call is accepted, those in flight get
+   * `drainMs` to finish and are then cut; the tracker gives its leases back; the database closes last.
+   */
+  close(opts?: CloseOptions): Promise<void>;
 }
 
-/** Builds everything from a validated config, runs migrations, and listens. Used by main.ts, the demo and tests. */
+/**
+ * Builds everything from a validated config, runs migrations, and listens. Used by main.ts, the demo and tests.
+ * A failure the operator must fix (no master key, database, address) is a ConfigError or a StartupError, and
+ * whatever was opened before it is closed again.
+ */
 export async function startGateway(opts: StartOptions): Promise<RunningGateway> {
   const log = opts.logger ?? pino({ level: 'info' });
+  // Without a master key nobody could make a virtual key: every call would be a 401. Say so now, not per call.
+  if (!opts.config.masterKey && !opts.noAuth) {
+    throw new ConfigError('general_settings.master_key: not set, so every call would be refused; set it (e.g. master_key: os.environ/SLUICE_MASTER_KEY), or start with --no-auth for local development without authentication');
+  }
   const databaseUrl = opts.databaseUrl ?? opts.config.databaseUrl ?? DEFAULT_SQLITE_PATH;
   // A crashed predecessor's spools hold user data; nothing else would ever remove them.
   const stale = await removeStaleSpoolDirs();
   if (stale.length > 0) log.warn({ event: 'stale_spools_removed', count: stale.length }, 'removed spool folders left by a stopped process');
-  const db = await openDatabase(databaseUrl);
+  const db = await openDatabase(databaseUrl).catch((err: unknown) => {
+    throw new StartupError(`cannot open the database ${describeDatabase(databaseUrl)}: ${describeSystemError(err)}`);
+  });
+  const stopping = new AbortController();
   const config = withTrackerIntervals(opts.config, opts.tracker);
   const metrics = new GatewayMetrics(db.em, log);
   const gw: Gateway = {
@@ -57,7 +84,15 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     log,
     em: db.em,
     listeners: [metrics.listener],
+    noAuth: opts.noAuth,
+    stopping: stopping.signal,
   };
+  if (opts.noAuth) {
+    log.warn(
+      { event: 'authentication_disabled', master_key_set: !!config.masterKey },
+      'AUTHENTICATION IS OFF (--no-auth): every call without a valid virtual key acts as the admin. For local development only: never expose this port.',
+    );
+  }
   const webhook = config.webhook ? new BatchWebhook(config.webhook, log, opts.webhook) : undefined;
   if (webhook) gw.listeners!.push(webhook.listener);
   const tracker = opts.tracker === false ? undefined : new BatchTracker(gw, db.dialect, opts.tracker);
@@ -72,9 +107,24 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     },
     metrics: () => metrics.scrape(),
   });
-  await app.listen({ port: opts.port ?? 4000, host: opts.host ?? '127.0.0.1' });
+  const listenHost = opts.host ?? '127.0.0.1';
+  const at = (port: number) => `${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`;
   const grpcPort = opts.grpcPort === undefined || opts.grpcPort === false || opts.grpcPort < 0 ? null : opts.grpcPort;
-  const grpc = grpcPort === null ? undefined : await startGrpcServer(gw, { port: grpcPort, host: opts.host ?? '127.0.0.1' });
+  let grpc: Awaited<ReturnType<typeof startGrpcServer>> | undefined;
+  try {
+    await app.listen({ port: opts.port ?? 4000, host: listenHost }).catch((err: unknown) => {
+      throw new StartupError(`cannot listen for HTTP on ${at(opts.port ?? 4000)}: ${describeSystemError(err)}`);
+    });
+    if (grpcPort !== null) {
+      grpc = await startGrpcServer(gw, { port: grpcPort, host: listenHost }).catch((err: unknown) => {
+        throw new StartupError(`cannot listen for gRPC on ${at(grpcPort)}: ${describeSystemError(err)}`);
+      });
+    }
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    throw err;
+  }
   ready = true;
   tracker?.start();
   const port = (app.server.address() as AddressInfo).port;
@@ -88,15 +138,32 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     grpcAddress: grpc?.address,
     tracker,
     metrics,
-    async close() {
+    async close({ drainMs = DEFAULT_DRAIN_MS }: CloseOptions = {}) {
       ready = false;
-      await tracker?.stop();
-      await grpc?.close();
-      await app.close();
+      stopping.abort();
+      // Stop accepting everywhere at once; what is in flight finishes, or is cut when the drain time is up.
+      const cut = setTimeout(() => {
+        log.warn({ event: 'drain_timeout', drain_ms: drainMs }, 'requests still in flight after the drain time: cutting them');
+        app.server.closeAllConnections();
+      }, drainMs);
+      await Promise.all([tracker?.stop(drainMs), grpc?.close(drainMs), app.close()]);
+      clearTimeout(cut);
       await webhook?.close();
       await db.close();
     },
   };
+}
+
+/** The database for an operator's eyes: a PostgreSQL URL without its password, or the SQLite file. */
+function describeDatabase(url: string): string {
+  if (dialectOf(url) !== 'postgresql') return url;
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://…'; // unparseable: it may hold a password in the clear
+  }
 }
 
 /** The tracker's intervals, when a caller sets them, are the config's too (batch create schedules the first poll). */

@@ -1,55 +1,51 @@
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { startGateway } from './app.js';
-import { ConfigError, loadConfigFile } from './config/load.js';
+import { parseCommandLine, USAGE_EXIT_CODE } from './cli/command-line.js';
+import { stopOnSignals } from './cli/stop-on-signals.js';
+import { StartupError } from './startup-error.js';
 
-/** `npm start -- --config FILE [--port 4000] [--host 127.0.0.1] [--grpc-port 50051]` */
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      config: { type: 'string', short: 'c', default: process.env.SLUICE_CONFIG ?? 'examples/config.yaml' },
-      port: { type: 'string', short: 'p', default: process.env.PORT ?? '4000' },
-      host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
-      'grpc-port': { type: 'string', default: process.env.GRPC_PORT ?? '50051' },
-    },
-    allowPositionals: false,
-  });
-  const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
-  let config;
-  try {
-    config = loadConfigFile(values.config!);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      log.fatal({ event: 'config_error' }, `config error: ${err.message}`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const running = await startGateway({
-    config,
-    databaseUrl: process.env.DATABASE_URL || undefined,
-    port: Number(values.port),
-    host: values.host,
-    grpcPort: Number(values['grpc-port']),
-    logger: log,
-  });
-  console.log(`sluice listening on ${running.url}${running.grpcAddress ? `, gRPC on ${running.grpcAddress}` : ''} (database: ${running.db.dialect})`);
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ event: 'stopping', signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 15_000).unref();
-    await running.close();
-    clearTimeout(force);
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+/** Prints one line on stderr (no stack: what the operator must fix) and exits. */
+function refuse(message: string, code = USAGE_EXIT_CODE): never {
+  process.stderr.write(`sluice: ${message}\n`);
+  process.exit(code);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
+/** `npm start -- [--config FILE] [--port 4000] [--host 127.0.0.1] [--grpc-port 50051] …` (see --help) */
+async function main(): Promise<void> {
+  const cli = parseCommandLine(process.argv.slice(2));
+  if (cli.action === 'exit') {
+    if (cli.stdout) process.stdout.write(cli.stdout);
+    if (cli.stderr) refuse(cli.stderr, cli.code);
+    process.exit(cli.code);
+  }
+  const args = cli.command;
+  const log = pino({ level: args.logLevel });
+  // Loaded only now: --help and a bad option answer at once, without loading the whole gateway.
+  const [{ startGateway }, { ConfigError, loadConfigFile }] = await Promise.all([import('./app.js'), import('./config/load.js')]);
+  let running;
+  try {
+    running = await startGateway({
+      config: loadConfigFile(args.config),
+      databaseUrl: args.databaseUrl,
+      port: args.port,
+      host: args.host,
+      grpcPort: args.grpcPort ?? false,
+      noAuth: args.noAuth,
+      logger: log,
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) refuse(`config error: ${err.message}`);
+    if (err instanceof StartupError) refuse(err.message);
+    throw err;
+  }
+  const grpc = running.grpcAddress ? `, gRPC on ${running.grpcAddress}` : '';
+  const open = args.noAuth ? ' — AUTHENTICATION OFF (--no-auth): local development only' : '';
+  console.log(`sluice listening on ${running.url}${grpc} (database: ${running.db.dialect})${open}`);
+  // The deadline only guards against a stop that hangs: draining, leases and the database get their time first.
+  stopOnSignals(() => running.close({ drainMs: args.drainMs }), log, args.drainMs + 15_000);
+}
+
+main().catch((err: unknown) => {
+  // A bug, not the operator's doing: one line here, the stack in the log for whoever debugs it.
+  pino().error({ event: 'start_failed', err }, 'sluice could not start');
+  refuse(`could not start: ${(err as Error)?.message ?? String(err)}`, 1);
 });

@@ -23,6 +23,10 @@ export interface Gateway {
   em(): EntityManager;
   /** Told about every GatewayEvent (events.ts): metrics, the batch webhook. */
   listeners?: EventListener[];
+  /** `--no-auth`: a call without a valid virtual key acts as the admin (local development only). */
+  noAuth?: boolean;
+  /** Fires when the process starts to stop: long-lived calls (watches) end so that the drain need not wait for them. */
+  stopping?: AbortSignal;
 }
 
 /** The provider for a stored deployment ID; a deployment removed from the config is a 503, not a crash. */

@@ -19,12 +19,17 @@ export const DEFAULT_WATCH_INTERVAL_MS = 1000;
  * The one implementation behind tRPC's `batches.watch` subscription (SSE) and gRPC's WatchBatch.
  */
 export const watchBatch = authedProcedure.input(parseInput(watchBatchInput)).subscription(async function* ({ ctx, input, signal }) {
-  const stop = AbortSignal.any([signal, ctx.signal].filter((s): s is AbortSignal => !!s));
+  // The gateway stopping ends the watch too (503/UNAVAILABLE: watch again), so a drain never waits for a watcher.
+  const stop = AbortSignal.any([signal, ctx.signal, ctx.gw.stopping].filter((s): s is AbortSignal => !!s));
+  const stopped = () => {
+    if (ctx.gw.stopping?.aborted) throw new GatewayError('unavailable', 'The gateway is stopping: watch the batch again', null, 'server_stopping', 1);
+  };
   const interval = input.poll_interval_ms ?? DEFAULT_WATCH_INTERVAL_MS;
   let last: string | null = null;
   try {
     for (;;) {
       const batch = await retrieveManagedBatch(ctx.gw, ctx.principal, input.batch_id);
+      stopped();
       if (stop.aborted) return;
       if (batch.status !== last) {
         last = batch.status;
@@ -34,6 +39,7 @@ export const watchBatch = authedProcedure.input(parseInput(watchBatchInput)).sub
       try {
         await sleep(interval, undefined, { signal: stop });
       } catch {
+        stopped();
         return; // aborted: the caller went away
       }
     }

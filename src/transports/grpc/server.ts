@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setLogger } from '@grpc/grpc-js';
 import { createServer } from 'nice-grpc';
 import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
 import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-reflection';
@@ -18,7 +19,8 @@ export interface RunningGrpcServer {
   /** `host:port`, as a gRPC client wants it. */
   address: string;
   port: number;
-  close(): Promise<void>;
+  /** Refuses new calls, lets those in flight run up to `graceMs`, then cancels them. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -28,6 +30,8 @@ export interface RunningGrpcServer {
  */
 export async function startGrpcServer(gw: Gateway, opts: { port: number; host: string }): Promise<RunningGrpcServer> {
   widenGrpcFlowControl();
+  // grpc-js prints its own errors on stderr ("E No address added…"); they belong in the JSON log.
+  setLogger({ error: (...args: unknown[]) => gw.log.warn({ event: 'grpc_js_log', detail: args.map(String).join(' ') }, 'grpc-js reported an error') });
   const health = HealthState();
   const server = createServer({
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
@@ -45,10 +49,10 @@ export async function startGrpcServer(gw: Gateway, opts: { port: number; host: s
   return {
     address: `${connectHost}:${port}`,
     port,
-    async close() {
+    async close(graceMs = 2000) {
       for (const name of ['', ...SERVICES]) health.setStatus('unhealthy', name || undefined);
-      // Let running calls finish for a moment (a WatchBatch may run for hours), then cut them.
-      const grace = setTimeout(() => server.forceShutdown(), 2000);
+      // Let running calls finish (WatchBatch ends on the gateway's stopping signal), then cut what is left.
+      const grace = setTimeout(() => server.forceShutdown(), graceMs);
       await server.shutdown();
       clearTimeout(grace);
     },
