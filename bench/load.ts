@@ -36,17 +36,23 @@ export async function throughput(target: Target, connections: number, seconds: n
 
 /**
  * `count` requests one after the other on one keep-alive connection; the time of each, in ms (undici's Client
- * from the root dependencies: one connection, no pool, so nothing but the request is timed).
+ * from the root dependencies: one connection, no pool, so nothing but the request is timed). Pass `client` to
+ * keep the connection across calls.
  */
-export async function sequentialLatencies(target: Target, count: number, client = new Client(target.origin, { pipelining: 1 })): Promise<number[]> {
+export async function sequentialLatencies(target: Target, count: number, client?: Client): Promise<number[]> {
+  const connection = client ?? new Client(target.origin, { pipelining: 1 });
   const out: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const started = performance.now();
-    const res = await client.request({ method: 'GET', path: target.path, headers: target.headers });
-    await res.body.arrayBuffer();
-    const ms = performance.now() - started;
-    if (res.statusCode !== 200) throw new Error(`GET ${target.origin}${target.path} answered ${res.statusCode}`);
-    out.push(ms);
+  try {
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      const res = await connection.request({ method: 'GET', path: target.path, headers: target.headers });
+      await res.body.arrayBuffer();
+      const ms = performance.now() - started;
+      if (res.statusCode !== 200) throw new Error(`GET ${target.origin}${target.path} answered ${res.statusCode}`);
+      out.push(ms);
+    }
+  } finally {
+    if (!client) await connection.close();
   }
   return out;
 }
