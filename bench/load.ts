@@ -35,15 +35,17 @@ export async function throughput(target: Target, connections: number, seconds: n
 }
 
 /**
- * `count` requests one after the other on one keep-alive connection; the time of each, in ms (undici's Client
- * from the root dependencies: one connection, no pool, so nothing but the request is timed). Pass `client` to
- * keep the connection across calls.
+ * Requests one after the other on one keep-alive connection, `count` of them or as many as fit in `seconds`
+ * (whichever ends first); the time of each, in ms. undici's Client from the root dependencies: one connection,
+ * no pool, so nothing but the request is timed. Pass `client` to keep the connection across calls.
  */
-export async function sequentialLatencies(target: Target, count: number, client?: Client): Promise<number[]> {
+export async function sequentialLatencies(target: Target, limit: { count?: number; seconds?: number }, client?: Client): Promise<number[]> {
   const connection = client ?? new Client(target.origin, { pipelining: 1 });
+  const count = limit.count ?? Infinity;
+  const until = performance.now() + (limit.seconds ?? Infinity) * 1000;
   const out: number[] = [];
   try {
-    for (let i = 0; i < count; i++) {
+    while (out.length < count && performance.now() < until) {
       const started = performance.now();
       const res = await connection.request({ method: 'GET', path: target.path, headers: target.headers });
       await res.body.arrayBuffer();

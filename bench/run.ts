@@ -31,10 +31,13 @@ const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', defau
 const QUICK = flags.quick!;
 const PROFILE = flags.profile!;
 
-/** Sizes and durations: the full run is issue 10's; --quick checks the machinery in about a minute. */
+/**
+ * Sizes and durations: the full run is issue 10's; --quick checks the machinery in about a minute. Sequential
+ * phases run for a time, not a count, so that a slow system (or a busy machine) cannot stretch the run.
+ */
 const plan = QUICK
-  ? { retrieveSeconds: 2, retrieveRounds: 1, warmSeconds: 1, latencyBlocks: 2, latencyPerBlock: 100, uploadRounds: 1, largeLines: 5_000, smallLines: 1_250, listBatches: 2_000, listRequests: 100 }
-  : { retrieveSeconds: 10, retrieveRounds: 3, warmSeconds: 2, latencyBlocks: 10, latencyPerBlock: 300, uploadRounds: 3, largeLines: 50_000, smallLines: 12_500, listBatches: 100_000, listRequests: 1_000 };
+  ? { retrieveSeconds: 2, retrieveRounds: 1, warmSeconds: 1, latencyBlocks: 2, latencyBlockSeconds: 0.5, uploadRounds: 1, largeLines: 5_000, smallLines: 1_250, listBatches: 2_000, listSeconds: 1 }
+  : { retrieveSeconds: 10, retrieveRounds: 3, warmSeconds: 2, latencyBlocks: 10, latencyBlockSeconds: 2, uploadRounds: 3, largeLines: 50_000, smallLines: 12_500, listBatches: 100_000, listSeconds: 10 };
 
 const MB = 1024 * 1024;
 const UPSTREAM_KEY = 'sk-bench-upstream';
@@ -49,19 +52,32 @@ ensureBenchDependencies();
 
 const work = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
 let db: TestDatabase | undefined;
-const cleanup = async () => {
-  await stopAllChildren();
-  await db?.drop().catch(() => {});
-  rmSync(work, { recursive: true, force: true });
-};
-process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+let cleaning: Promise<void> | undefined;
+/** Stops every process the bench started and drops its database; once, whether the run ends, fails or is interrupted. */
+const cleanup = () =>
+  (cleaning ??= (async () => {
+    await stopAllChildren();
+    await db?.drop().catch(() => {});
+    rmSync(work, { recursive: true, force: true });
+  })());
+let interrupted = false;
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    void cleanup().finally(() => process.exit(code));
+  });
+}
 
 try {
   if (PROFILE) await profileRun();
   else await fullRun();
-} finally {
+} catch (err) {
   await cleanup();
+  if (interrupted) await new Promise(() => {}); // the signal handler exits
+  console.error(err);
+  process.exit(1);
 }
+await cleanup();
 
 interface Stack {
   standin: Standin;
@@ -134,7 +150,7 @@ async function fullRun(): Promise<void> {
   log(`second sluice (default settings) at ${sluiceDefault.url}`);
   const t = retrieveTargets(stack, portkey, sluiceDefault);
   const targets = { direct: t.direct, portkey: t.portkey!, sluice: t.sluice, sluice_default: t.sluice_default! };
-  for (const target of Object.values(targets)) await sequentialLatencies(target, 1); // each answers 200, or stop here
+  for (const target of Object.values(targets)) await sequentialLatencies(target, { count: 1 }); // each answers 200, or stop here
 
   // Throughput at 10 connections, interleaved.
   const systems = ['direct', 'portkey', 'sluice', 'sluice_default'] as const;
@@ -157,13 +173,13 @@ async function fullRun(): Promise<void> {
   const latencySystems = ['direct', 'portkey', 'sluice'] as const;
   const clients = Object.fromEntries(latencySystems.map((n) => [n, new Client(targets[n].origin, { pipelining: 1 })])) as Record<(typeof latencySystems)[number], Client>;
   const latencies: Record<(typeof latencySystems)[number], number[]> = { direct: [], portkey: [], sluice: [] };
-  for (const name of latencySystems) await sequentialLatencies(targets[name], 200, clients[name]);
+  for (const name of latencySystems) await sequentialLatencies(targets[name], { count: 200, seconds: plan.warmSeconds }, clients[name]);
   for (let block = 0; block < plan.latencyBlocks; block++) {
-    for (const name of rotated(latencySystems, block)) latencies[name].push(...(await sequentialLatencies(targets[name], plan.latencyPerBlock, clients[name])));
+    for (const name of rotated(latencySystems, block)) latencies[name].push(...(await sequentialLatencies(targets[name], { seconds: plan.latencyBlockSeconds }, clients[name])));
   }
   await Promise.all(Object.values(clients).map((c) => c.close()));
   const retrieveMs = Object.fromEntries(latencySystems.map((n) => [n, { p50: median(latencies[n]), p99: percentile(latencies[n], 99) }])) as Details['retrieveMs'];
-  log(`retrieve at 1 connection, p50/p99 ms: ${latencySystems.map((n) => `${n} ${retrieveMs[n].p50.toFixed(3)}/${retrieveMs[n].p99.toFixed(2)}`).join(', ')}`);
+  log(`retrieve at 1 connection, p50/p99 ms: ${latencySystems.map((n) => `${n} ${retrieveMs[n].p50.toFixed(3)}/${retrieveMs[n].p99.toFixed(2)} (${latencies[n].length} requests)`).join(', ')}`);
 
   // Uploads: the same file straight to the upstream, through Portkey, and to sluice over REST and gRPC.
   const grpc = createSluiceGrpcClient(stack.sluice.grpcAddress, stack.key);
@@ -202,8 +218,9 @@ async function fullRun(): Promise<void> {
   const listClient = new Client(listTarget.origin, { pipelining: 1 });
   const page = (await (await fetch(listTarget.origin + listTarget.path, { headers: listTarget.headers })).json()) as { data: unknown[]; has_more: boolean };
   if (page.data.length !== 20 || !page.has_more) throw new Error(`the list answered ${page.data.length} batches, has_more ${page.has_more}`);
-  await sequentialLatencies(listTarget, 50, listClient);
-  const listTimes = await sequentialLatencies(listTarget, plan.listRequests, listClient);
+  await sequentialLatencies(listTarget, { count: 50, seconds: plan.warmSeconds }, listClient);
+  const listTimes = await sequentialLatencies(listTarget, { count: 2_000, seconds: plan.listSeconds }, listClient);
+  log(`list: ${listTimes.length} requests`);
   await listClient.close();
 
   const mb = (bytes: number) => Number((bytes / MB).toFixed(0));
@@ -257,7 +274,7 @@ async function profileRun(): Promise<void> {
   mkdirSync(profileDir);
   const stack = await startStack({ cpuProfileDir: profileDir, listBatches: 0 });
   const { sluice: target, direct } = retrieveTargets(stack);
-  await sequentialLatencies(direct, 1);
+  await sequentialLatencies(direct, { count: 1 });
   await throughput(target, 10, plan.warmSeconds);
   const retrieveFrom = nowUs();
   const r = await throughput(target, 10, plan.retrieveSeconds);

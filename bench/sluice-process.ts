@@ -63,13 +63,14 @@ export async function startSluice(configPath: string, databaseUrl: string, opts:
   // The deepest process running src/main.ts: tsx's launcher runs it in a child of its own.
   const pid = descendants(npmChild.child.pid!).filter((p) => commandLine(p).includes('src/main.ts')).at(-1);
   if (!pid) throw new Error('could not find the sluice process under npm start');
+  npmChild.signalPid = pid;
   return {
     url: m[1],
     grpcAddress: m[2],
     pid,
     memory: () => processMemory(pid),
     resetPeak: () => resetPeakMemory(pid),
-    stop: () => npmChild.stop(pid),
+    stop: () => npmChild.stop(),
     cpuProfilePath() {
       if (!opts.cpuProfileDir) return undefined;
       const name = readdirSync(opts.cpuProfileDir).find((f) => f.endsWith('.cpuprofile') && f.includes(`.${pid}.0.`));
