@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The parts of V8's .cpuprofile (what `node --cpu-prof` writes) that self time needs. */
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
   startTime: number;
   samples: number[];
   timeDeltas: number[];
@@ -14,6 +14,11 @@ export interface Frame {
   name: string;
   location: string;
   selfMs: number;
+  /**
+   * The code of ours or of a package that most of this self time was spent under (the nearest caller outside
+   * Node's internals and native code): what a `Buffer.concat` or a `writev` was called for.
+   */
+  calledFrom: string;
 }
 
 export interface ProfileSummary {
@@ -55,7 +60,26 @@ function moduleOf(location: string): string {
 export function summariseCpuProfile(path: string, fromUs = -Infinity, toUs = Infinity): ProfileSummary {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
-  const self = new Map<string, Frame>();
+  const parentOf = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
+  const callerCache = new Map<number, string>();
+  const callerOf = (id: number): string => {
+    let caller = callerCache.get(id);
+    if (caller === undefined) {
+      caller = '';
+      for (let at = parentOf.get(id); at !== undefined; at = parentOf.get(at)) {
+        const f = byId.get(at)!;
+        const where = shortLocation(f.url, f.lineNumber);
+        if (where && !where.startsWith('node:')) {
+          caller = `\`${f.functionName || '(anonymous)'}\` ${where}`;
+          break;
+        }
+      }
+      callerCache.set(id, caller);
+    }
+    return caller;
+  };
+  const self = new Map<string, Frame & { callers: Map<string, number> }>();
   let totalUs = 0;
   let idleUs = 0;
   let at = profile.startTime;
@@ -72,11 +96,14 @@ export function summariseCpuProfile(path: string, fromUs = -Infinity, toUs = Inf
     const name = frame.functionName || '(anonymous)';
     const location = shortLocation(frame.url, frame.lineNumber);
     const key = `${name}\0${location}`;
-    const entry = self.get(key) ?? { name, location, selfMs: 0 };
+    const entry = self.get(key) ?? { name, location, selfMs: 0, calledFrom: '', callers: new Map<string, number>() };
     entry.selfMs += worth / 1000;
+    const caller = moduleOf(location).startsWith('(') ? callerOf(profile.samples[i]) : '';
+    entry.callers.set(caller, (entry.callers.get(caller) ?? 0) + worth);
     self.set(key, entry);
   }
-  return { totalMs: totalUs / 1000, idleMs: idleUs / 1000, frames: [...self.values()].sort((a, b) => b.selfMs - a.selfMs) };
+  const frames = [...self.values()].map(({ callers, ...f }) => ({ ...f, calledFrom: [...callers].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '' }));
+  return { totalMs: totalUs / 1000, idleMs: idleUs / 1000, frames: frames.sort((a, b) => b.selfMs - a.selfMs) };
 }
 
 /** The top `count` frames as a markdown table, each with its share of the busy (non-idle) time. */
@@ -87,9 +114,11 @@ export function formatTopFrames(title: string, summary: ProfileSummary, count = 
     '',
     `${(summary.totalMs / 1000).toFixed(1)} s sampled, ${(busy / 1000).toFixed(1)} s busy (${((100 * busy) / Math.max(summary.totalMs, 1)).toFixed(0)} %), shares are of the busy time.`,
     '',
-    '| self ms | share | function | where |',
-    '|---:|---:|---|---|',
-    ...summary.frames.slice(0, count).map((f) => `| ${f.selfMs.toFixed(0)} | ${((100 * f.selfMs) / Math.max(busy, 1)).toFixed(1)} % | \`${f.name}\` | ${f.location} |`),
+    '| self ms | share | function | where | mostly under (for Node and native frames) |',
+    '|---:|---:|---|---|---|',
+    ...summary.frames
+      .slice(0, count)
+      .map((f) => `| ${f.selfMs.toFixed(0)} | ${((100 * f.selfMs) / Math.max(busy, 1)).toFixed(1)} % | \`${f.name}\` | ${f.location} | ${f.calledFrom} |`),
   ];
   const modules = new Map<string, number>();
   for (const f of summary.frames) modules.set(moduleOf(f.location), (modules.get(moduleOf(f.location)) ?? 0) + f.selfMs);
