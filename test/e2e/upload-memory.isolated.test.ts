@@ -14,9 +14,9 @@ const MB = 1024 * 1024;
  * A streamed upload holds a working set (chunks in flight, garbage V8 has not collected yet, the custom_id index
  * of one entry per line), not the file. So the property tested is that the gateway's peak RSS growth does not
  * depend on the file's size: 300 MB grows it about as much as 50 MB does. Buffered, it would grow by 250 MB more;
- * streamed, the two differ only by when the garbage collector happened to run. Measured over 10 runs on a loaded
- * 2-core machine: growths 12–41 MB (50 MB) and 14–59 MB (300 MB); 300 MB minus 50 MB from −22 to +22 MB.
- * The slack is three times that and still catches keeping a quarter of the file; the ceiling is twice the
+ * streamed, the two differ only by when the garbage collector happened to run. Measured over 11 runs on a loaded
+ * 2-core machine: growths 12–41 MB (50 MB) and 14–59 MB (300 MB); 300 MB minus 50 MB from −22 to +35 MB.
+ * The slack is nearly twice that and still catches keeping a quarter of the file; the ceiling is twice the
  * largest growth seen and well under a buffered file. The absolute figures belong to the bench
  * (`npm run bench`: upload.rss_growth_mb, goal ≤ 64 MB).
  */
@@ -71,7 +71,8 @@ describe.each(DATABASES)('uploads over gRPC (%s)', (dbKind) => {
     return { file, sent, lines, growth };
   }
 
-  it('streams through in memory that does not grow with the file', { timeout: 180_000 }, async () => {
+  // A generous timeout for a machine shared with much else: under a load of 30 on 2 cores this took over 180 s.
+  it('streams through in memory that does not grow with the file', { timeout: 600_000 }, async () => {
     // Warm up (lazy modules, JIT, pools) before measuring from a settled baseline.
     await client.files.uploadFile(uploadRequests({ ...meta, filename: 'warm.jsonl' }, generatedJsonl({ bytes: 8 * MB, model: 'gpt-4o-mini-batch', prefix: 'w' })));
 
