@@ -2,7 +2,7 @@
  * `npm run bench` — sluice next to the Portkey gateway and a direct call to the upstream, side by side in one run
  * (issue 10). Not part of `npm test`. See bench/README.md.
  *
- *   npm run bench                  the full run (< 10 min): bench/results/latest.json + latest.md
+ *   npm run bench                  the full run (planned for < 10 min): bench/results/latest.json + latest.md
  *   npm run bench -- --quick       short runs and small files, to check that it works: bench/results/quick.json
  *   npm run bench:profile          sluice under --cpu-prof during the retrieve and upload phases; prints top frames
  *                                  (add -- --quick for a short one)
