@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { processMemory, resetPeakMemory } from './process-memory.js';
 
 export interface GatewayChild {
   url: string;
@@ -30,20 +30,12 @@ export async function startGatewayChild(config: unknown, databaseUrl: string): P
   ]);
   const { url, grpcAddress } = JSON.parse(first) as { url: string; grpcAddress: string };
   const pid = child.pid!;
-  const status = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
   return {
     url,
     grpcAddress,
     pid,
-    memory: () => ({ rss: status('VmRSS'), peak: status('VmHWM') }),
-    resetPeak() {
-      try {
-        writeFileSync(`/proc/${pid}/clear_refs`, '5');
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    memory: () => processMemory(pid),
+    resetPeak: () => resetPeakMemory(pid),
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

@@ -25,7 +25,7 @@ export {
 
 /** Upload chunks the server accepts: at most 1 MiB each. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
-/** What uploadRequests sends by default: the largest chunk, the fastest (bench/upload-grpc-vs-rest.ts). */
+/** What uploadRequests sends by default: the largest chunk, the fastest (grpc_upload.ratio in bench/run.ts). */
 export const DEFAULT_CHUNK_BYTES = MAX_CHUNK_BYTES;
 
 export interface SluiceGrpcClient {

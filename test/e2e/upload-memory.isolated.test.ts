@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSluiceGrpcClient, uploadRequests } from '../../clients/grpc/index.js';
+import { createSluiceGrpcClient, uploadRequests, type SluiceGrpcClient } from '../../clients/grpc/index.js';
 import { startOpenAIEmulator, type ProviderEmulator } from '../../dev/emulators/index.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../../dev/databases.js';
 import { startGatewayChild, type GatewayChild } from '../../dev/measured-gateway.js';
@@ -11,18 +11,27 @@ const MB = 1024 * 1024;
 // An `.isolated` test: vitest runs it after the rest of the suite, alone (vitest.config.ts), so that other
 // test files' load does not inflate what it measures.
 /**
- * 300 MB through gRPC into a gateway running in its own process (the emulator keeps what it receives in
- * memory, so it runs here, apart). A buffered upload would grow the gateway by 300 MB or more; streamed, it
- * grows by its working set: chunks in flight, garbage V8 has not collected yet, and the custom_id index
- * (one entry per request). Measured 20–48 MB for ~51,000 requests of 6 KB. With 1 KB requests (320,000,
- * six times OpenAI's cap, allowed here by a raised max_batch_file_lines) it is 50–88 MB, the index included.
+ * A streamed upload holds a working set (chunks in flight, garbage V8 has not collected yet, the custom_id index
+ * of one entry per line), not the file. So the property tested is that the gateway's peak RSS growth does not
+ * depend on the file's size: 300 MB grows it about as much as 50 MB does. Buffered, it would grow by 250 MB more;
+ * streamed, the two differ only by when the garbage collector happened to run. Measured over 11 runs on a loaded
+ * 2-core machine: growths 12–41 MB (50 MB) and 14–59 MB (300 MB); 300 MB minus 50 MB from −22 to +35 MB.
+ * The slack is nearly twice that and still catches keeping a quarter of the file; the ceiling is twice the
+ * largest growth seen and well under a buffered file. The absolute figures belong to the bench
+ * (`npm run bench`: upload.rss_growth_mb, goal ≤ 64 MB).
  */
-const MAX_RSS_GROWTH = 64 * MB;
-describe.each(DATABASES)('a 300 MB upload over gRPC (%s)', (dbKind) => {
+const SIZE_DEPENDENT_SLACK = 64 * MB;
+const CEILING = 128 * MB;
+
+describe.each(DATABASES)('uploads over gRPC (%s)', (dbKind) => {
   let emulator: ProviderEmulator;
   let db: TestDatabase;
   let gateway: GatewayChild;
+  let client: SluiceGrpcClient;
+  const meta = { purpose: 'batch', targetModelNames: ['gpt-4o-mini-batch'] };
+
   beforeAll(async () => {
+    // The emulator keeps what it receives in memory: it runs here, the gateway in a process of its own.
     emulator = await startOpenAIEmulator({ apiKey: OPENAI_KEY, maxBatchInputBytes: 400 * MB });
     db = await createTestDatabase(dbKind);
     gateway = await startGatewayChild(
@@ -32,51 +41,53 @@ describe.each(DATABASES)('a 300 MB upload over gRPC (%s)', (dbKind) => {
       },
       db.url,
     );
+    client = createSluiceGrpcClient(gateway.grpcAddress, MASTER_KEY);
   });
   afterAll(async () => {
+    client?.close();
     await gateway?.stop();
     await emulator?.close();
     await db?.drop();
   });
 
-  it('streams through without holding the file in memory', { timeout: 120_000 }, async () => {
-    const c = createSluiceGrpcClient(gateway.grpcAddress, MASTER_KEY);
-    try {
-      const meta = { purpose: 'batch', targetModelNames: ['gpt-4o-mini-batch'] };
-      // Warm up (lazy modules, JIT, pools), then measure from a settled baseline.
-      await c.files.uploadFile(uploadRequests({ ...meta, filename: 'warm.jsonl' }, generatedJsonl({ bytes: 8 * MB, model: 'gpt-4o-mini-batch', prefix: 'w' })));
-      await new Promise((r) => setTimeout(r, 200));
-      const baseline = gateway.memory().rss;
-      const peakReset = gateway.resetPeak();
-
-      let sent = 0;
-      let lines = 0;
-      async function* counted() {
-        // ~6 KB lines: 300 MB in ~51,000 requests, the shape of a real 50,000-request batch file. (The custom_id
-        // uniqueness check holds one entry per line, bounded by max_batch_file_lines, not by the file's size.)
-        for await (const chunk of generatedJsonl({ bytes: 300 * MB, model: 'gpt-4o-mini-batch', lineBytes: 6 * 1024 })) {
-          sent += chunk.length;
-          for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++;
-          yield chunk;
-        }
+  /** Uploads `bytes` of ~6 KB lines (the shape of a real 50,000-request file) and measures the gateway's peak RSS growth. */
+  async function measuredUpload(filename: string, bytes: number) {
+    await new Promise((r) => setTimeout(r, 300));
+    const baseline = gateway.memory().rss;
+    const peakReset = gateway.resetPeak();
+    let sent = 0;
+    let lines = 0;
+    async function* counted() {
+      for await (const chunk of generatedJsonl({ bytes, model: 'gpt-4o-mini-batch', lineBytes: 6 * 1024, prefix: filename })) {
+        sent += chunk.length;
+        for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++;
+        yield chunk;
       }
-      const started = Date.now();
-      const file = await c.files.uploadFile(uploadRequests({ ...meta, filename: 'big.jsonl' }, counted()));
-      const seconds = (Date.now() - started) / 1000;
-      const { rss, peak } = gateway.memory();
-      const growth = (peakReset ? peak : Math.max(peak, rss)) - baseline;
-      console.log(
-        `300 MB gRPC upload: ${seconds.toFixed(1)} s; gateway RSS baseline ${(baseline / MB).toFixed(0)} MB, peak ${(peak / MB).toFixed(0)} MB, growth ${(growth / MB).toFixed(1)} MB` +
-          (peakReset ? '' : ' (peak since start: clear_refs unavailable)'),
-      );
-      expect(sent).toBeGreaterThanOrEqual(300 * MB);
-      expect(file.bytes).toBe(sent);
-      const upstream = [...emulator.files.values()].find((f) => f.filename === 'big.jsonl');
-      // The copy upstream names the deployment's model: "gpt-4o-mini" is 6 bytes shorter than the group's name.
-      expect(upstream?.bytes).toBe(sent - 6 * lines);
-      expect(growth).toBeLessThan(MAX_RSS_GROWTH);
-    } finally {
-      c.close();
     }
+    const file = await client.files.uploadFile(uploadRequests({ ...meta, filename }, counted()));
+    // Without clear_refs (not Linux) the peak would be the process's own since it started, not this upload's.
+    expect(peakReset, 'resetting the peak RSS needs /proc/PID/clear_refs').toBe(true);
+    const growth = gateway.memory().peak - baseline;
+    return { file, sent, lines, growth };
+  }
+
+  // A generous timeout for a machine shared with much else: under a load of 30 on 2 cores this took over 180 s.
+  it('streams through in memory that does not grow with the file', { timeout: 600_000 }, async () => {
+    // Warm up (lazy modules, JIT, pools) before measuring from a settled baseline.
+    await client.files.uploadFile(uploadRequests({ ...meta, filename: 'warm.jsonl' }, generatedJsonl({ bytes: 8 * MB, model: 'gpt-4o-mini-batch', prefix: 'w' })));
+
+    const small = await measuredUpload('small.jsonl', 50 * MB);
+    const large = await measuredUpload('large.jsonl', 300 * MB);
+    console.log(`gRPC upload, gateway peak RSS growth (${dbKind}): 50 MB → ${(small.growth / MB).toFixed(1)} MB, 300 MB → ${(large.growth / MB).toFixed(1)} MB`);
+
+    expect(large.sent).toBeGreaterThanOrEqual(300 * MB);
+    expect(large.file.bytes).toBe(large.sent);
+    // The copy upstream names the deployment's model: "gpt-4o-mini" is 6 bytes shorter than the group's name.
+    const upstream = [...emulator.files.values()].find((f) => f.filename === 'large.jsonl');
+    expect(upstream?.bytes).toBe(large.sent - 6 * large.lines);
+
+    expect(large.growth - small.growth).toBeLessThan(SIZE_DEPENDENT_SLACK);
+    expect(large.growth).toBeLessThan(CEILING);
+    expect(small.growth).toBeLessThan(CEILING);
   });
 });
