@@ -4,7 +4,6 @@ import { ConfigError } from './config/load.js';
 import type { GatewayConfig } from './config/types.js';
 import { DEFAULT_SQLITE_PATH, dialectOf, openDatabase, type Database } from './db/orm.js';
 import type { Gateway } from './domain/gateway.js';
-import { removeStaleSpoolDirs } from './domain/spool-dirs.js';
 import { DeploymentHealth } from './domain/routing/health.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { allObservers, tracingObserver } from './observability/tracing.js';
@@ -68,9 +67,6 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     throw new ConfigError('general_settings.master_key: not set, so every call would be refused; set it (e.g. master_key: os.environ/SLUICE_MASTER_KEY), or start with --no-auth for local development without authentication');
   }
   const databaseUrl = opts.databaseUrl ?? opts.config.databaseUrl ?? DEFAULT_SQLITE_PATH;
-  // A crashed predecessor's spools hold user data; nothing else would ever remove them.
-  const stale = await removeStaleSpoolDirs();
-  if (stale.length > 0) log.warn({ event: 'stale_spools_removed', count: stale.length }, 'removed spool folders left by a stopped process');
   const db = await openDatabase(databaseUrl).catch((err: unknown) => {
     throw new StartupError(`cannot open the database ${describeDatabase(databaseUrl)}: ${describeSystemError(err)}`);
   });

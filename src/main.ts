@@ -20,7 +20,15 @@ async function main(): Promise<void> {
   const args = cli.command;
   const log = pino({ level: args.logLevel });
   // Loaded only now: --help and a bad option answer at once, without loading the whole gateway.
-  const [{ startGateway }, { ConfigError, loadConfigFile }] = await Promise.all([import('./app.js'), import('./config/load.js')]);
+  const [{ startGateway }, { ConfigError, loadConfigFile }, { removeStaleSpoolDirs }] = await Promise.all([
+    import('./app.js'),
+    import('./config/load.js'),
+    import('./domain/spool-dirs.js'),
+  ]);
+  // A crashed predecessor's spools hold user data; nothing else would ever remove them. Only a fresh process
+  // may do this: in one that already runs a gateway (the tests, the demo), its own pid's spools are live.
+  const stale = await removeStaleSpoolDirs();
+  if (stale.length > 0) log.info({ event: 'stale_spools_removed', count: stale.length }, 'removed spool folders left by a stopped process');
   let running;
   try {
     running = await startGateway({

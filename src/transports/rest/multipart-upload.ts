@@ -67,6 +67,8 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
   };
   req.once('close', onClose);
   req.pipe(bb);
+  // The client may have gone while the request waited for its key check: 'close' has then already been emitted.
+  if (req.destroyed) onClose();
 
   return {
     content: (async function* () {
