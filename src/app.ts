@@ -3,6 +3,8 @@ import { pino, type Logger } from 'pino';
 import { ConfigError } from './config/load.js';
 import type { GatewayConfig } from './config/types.js';
 import { DEFAULT_SQLITE_PATH, dialectOf, openDatabase, type Database } from './db/orm.js';
+import { PrincipalCache } from './domain/access/principal-cache.js';
+import { BatchRouteCache } from './domain/batches/batch-route-cache.js';
 import type { Gateway } from './domain/gateway.js';
 import { DeploymentHealth } from './domain/routing/health.js';
 import { GatewayMetrics } from './observability/metrics.js';
@@ -77,6 +79,8 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     config,
     providers: new ProviderRegistry([...opts.config.deployments, ...opts.config.providerRoutes.values()], opts.config.masterKey ? [opts.config.masterKey] : [], allObservers(metrics.upstreamObserver, tracingObserver())),
     health: new DeploymentHealth(),
+    principals: new PrincipalCache(),
+    batchRoutes: new BatchRouteCache(),
     log,
     em: db.em,
     listeners: [metrics.listener],
@@ -168,6 +172,7 @@ function withTrackerIntervals(config: GatewayConfig, tracker: StartOptions['trac
   return {
     ...config,
     tracking: {
+      ...config.tracking,
       pollIntervalMs: tracker.pollIntervalMs ?? config.tracking.pollIntervalMs,
       finalizingPollIntervalMs: tracker.finalizingPollIntervalMs ?? config.tracking.finalizingPollIntervalMs,
       leaseMs: tracker.leaseMs ?? config.tracking.leaseMs,

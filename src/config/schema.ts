@@ -32,6 +32,8 @@ const generalSettings = z.looseObject({
   batch_poll_interval_seconds: z.number().positive().optional(),
   batch_finalizing_poll_interval_seconds: z.number().positive().optional(),
   batch_lease_seconds: z.number().positive().optional(),
+  /** sluice extension: a retrieve within this many ms of the replica's last provider read is served from it. */
+  batch_retrieve_max_age_ms: z.number().int().min(0).max(3_600_000).optional(),
   batch_webhook_url: z.string().url().optional(),
   batch_webhook_secret: z.string().min(1).optional(),
 });

@@ -37,6 +37,11 @@ export interface TrackingSettings {
   finalizingPollIntervalMs: number;
   /** How long a replica's claim on a batch lasts without renewal: a dead replica's batches wait this long; 30 s. */
   leaseMs: number;
+  /**
+   * A retrieve of a running batch within this many ms of this replica's last read from the provider is answered
+   * from that read (general_settings.batch_retrieve_max_age_ms); 0 (default): every retrieve asks the provider.
+   */
+  retrieveMaxAgeMs: number;
 }
 
 /** Where to POST a signed `batch.finished` event. */

@@ -9,7 +9,7 @@ export const hashSecret = (secret: string) => createHash('sha256').update(secret
 const unauthenticated = (message: string) => new GatewayError('authentication', message, null, 'invalid_api_key');
 
 /**
- * Turns the bearer token of a call into a Principal, or a 401. Looked up on every call: no cache to go stale.
+ * Turns the bearer token of a call into a Principal, or a 401 (virtual keys: see resolveVirtualKey's cache).
  * Under `--no-auth` (gw.noAuth) a valid virtual key still acts as itself, so isolation can be tried locally;
  * every other call, with no key or an unknown one, acts as the admin.
  */
