@@ -24,7 +24,7 @@ export async function retrieveManagedBatch(gw: Gateway, principal: Principal, id
   const maxAge = gw.config.tracking.retrieveMaxAgeMs;
   if (maxAge > 0 && gw.batchRoutes.freshWithin(id, maxAge)) return row.snapshot as unknown as BatchObject;
   const running = row;
-  const object = await gw.batchRoutes.singleFlight(id, () => refreshBatch(gw, gw.em(), running, 'Retrieving the batch'));
+  const object = await gw.batchRoutes.singleFlight(id, () => refreshBatch(gw, running, 'Retrieving the batch'));
   await settleBatch(gw, row);
   return object;
 }
@@ -45,7 +45,7 @@ export async function cancelManagedBatch(gw: Gateway, principal: Principal, id: 
     throw fromProviderError(err, 'Cancelling the batch');
   }
   gw.log.info({ event: 'batch_cancel_requested', batch_id: row.id }, 'batch cancel requested');
-  const object = await recordBatchState(gw, em, row, upstream);
+  const object = await recordBatchState(gw, row, upstream, em);
   await settleBatch(gw, row);
   return object;
 }
