@@ -1,3 +1,4 @@
+import { FileLayoutChunk } from './file-layout-chunk.js';
 import { FileReplica } from './file-replica.js';
 import { IdempotencyRecord } from './idempotency-record.js';
 import { ManagedBatch } from './managed-batch.js';
@@ -7,5 +8,5 @@ import { SpendRecord } from './spend-record.js';
 import { Team } from './team.js';
 import { VirtualKey } from './virtual-key.js';
 
-export { FileReplica, IdempotencyRecord, ManagedBatch, ManagedFile, ProviderObject, SpendRecord, Team, VirtualKey };
-export const entities = [ManagedFile, FileReplica, ManagedBatch, Team, VirtualKey, SpendRecord, ProviderObject, IdempotencyRecord];
+export { FileLayoutChunk, FileReplica, IdempotencyRecord, ManagedBatch, ManagedFile, ProviderObject, SpendRecord, Team, VirtualKey };
+export const entities = [ManagedFile, FileReplica, ManagedBatch, Team, VirtualKey, SpendRecord, ProviderObject, IdempotencyRecord, FileLayoutChunk];

@@ -1,4 +1,4 @@
-import { FileReplica, ManagedFile } from '../../db/entities/index.js';
+import { FileLayoutChunk, FileReplica, ManagedFile } from '../../db/entities/index.js';
 import { ProviderError } from '../../providers/types.js';
 import type { Principal } from '../access/principal.js';
 import { providerFor, type Gateway } from '../gateway.js';
@@ -27,7 +27,10 @@ export async function deleteManagedFile(gw: Gateway, principal: Principal, id: s
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   await em.transactional(async (tx) => {
     if (deleted.length) await tx.nativeDelete(FileReplica, { id: { $in: deleted.map((r) => r.id) } });
-    if (!failed) await tx.nativeDelete(ManagedFile, { id: file.id });
+    if (!failed) {
+      await tx.nativeDelete(FileLayoutChunk, { fileId: file.id });
+      await tx.nativeDelete(ManagedFile, { id: file.id });
+    }
   });
   if (failed) throw fromProviderError(failed.reason, 'Deleting the file at one of its deployments');
   gw.log.info({ event: 'file_deleted', file_id: file.id, replicas: deleted.length }, 'file deleted');
