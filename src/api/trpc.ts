@@ -42,6 +42,7 @@ const TRPC_CODES: Record<ErrorKind, TRPC_ERROR_CODE_KEY> = {
   authentication: 'UNAUTHORIZED',
   permission: 'FORBIDDEN',
   not_found: 'NOT_FOUND',
+  timeout: 'TIMEOUT',
   conflict: 'CONFLICT',
   payload_too_large: 'PAYLOAD_TOO_LARGE',
   rate_limited: 'TOO_MANY_REQUESTS',

@@ -28,6 +28,9 @@ const generalSettings = z.looseObject({
   /** sluice extensions: limits of a managed batch input file. */
   max_batch_file_bytes: z.number().int().positive().optional(),
   max_batch_file_lines: z.number().int().positive().optional(),
+  /** sluice extensions: how long a client may take to send a whole request, and to send nothing mid-body. */
+  request_timeout_seconds: z.number().positive().max(86_400).optional(),
+  request_body_idle_timeout_seconds: z.number().positive().max(3600).optional(),
   /** sluice extensions: the batch tracker (src/workers/) and its batch-finished webhook. */
   batch_poll_interval_seconds: z.number().positive().optional(),
   batch_finalizing_poll_interval_seconds: z.number().positive().optional(),

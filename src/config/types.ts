@@ -27,6 +27,10 @@ export interface ModelGroup {
 export interface Limits {
   maxFileBytes: number;
   maxFileLines: number;
+  /** A request must be fully received within this (Node answers 408 after it); default 10 min, for big uploads. */
+  requestTimeoutMs: number;
+  /** A request body that sends nothing for this long is a 408 and its spool is removed; default 30 s. */
+  bodyIdleTimeoutMs: number;
 }
 
 /** How the batch tracker follows batches (general_settings.batch_*). */

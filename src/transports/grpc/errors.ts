@@ -2,12 +2,14 @@ import { ServerError, Status, type CallContext, type ServerMiddleware } from 'ni
 import { gatewayErrorOf } from '../../api/gateway-error-of.js';
 import { GatewayError, type ErrorKind } from '../../domain/errors.js';
 import type { Logger } from '../../domain/gateway.js';
+import { upstreamDetail } from '../../domain/upstream-error.js';
 
 const GRPC_STATUS: Record<ErrorKind, Status> = {
   invalid_request: Status.INVALID_ARGUMENT,
   authentication: Status.UNAUTHENTICATED,
   permission: Status.PERMISSION_DENIED,
   not_found: Status.NOT_FOUND,
+  timeout: Status.DEADLINE_EXCEEDED,
   conflict: Status.FAILED_PRECONDITION,
   payload_too_large: Status.RESOURCE_EXHAUSTED,
   rate_limited: Status.RESOURCE_EXHAUSTED,
@@ -41,6 +43,8 @@ export function mapErrors(log: Logger): ServerMiddleware {
     } catch (err) {
       if (isAbort(err) || context.signal.aborted) throw err; // the client is gone: nobody to tell
       const mapped = toServerError(err, context.trailer);
+      const detail = upstreamDetail(gatewayErrorOf(err));
+      if (detail) log.warn({ event: 'upstream_error', method: call.method.path, detail }, 'a provider call failed');
       if (mapped.code === Status.INTERNAL) {
         log.error({ event: 'grpc_call_failed', method: call.method.path, error: (err as Error)?.message, stack: (err as Error)?.stack }, 'gRPC call failed');
       }
