@@ -67,6 +67,7 @@ function toGatewayConfig(raw: RawConfig, env: NodeJS.ProcessEnv): GatewayConfig 
       leaseMs: seconds(gs.batch_lease_seconds) ?? DEFAULT_TRACKING.leaseMs,
     },
     webhook: gs.batch_webhook_url ? { url: gs.batch_webhook_url, secret: gs.batch_webhook_secret } : undefined,
+    pendingDeleteMaxAgeMs: seconds(gs.pending_delete_max_age_seconds),
   };
 }
 

@@ -1,3 +1,4 @@
+import { deleteReplicasOrRecord } from './pending-deletes.js';
 import { ManagedFile, FileReplica } from '../../db/entities/index.js';
 import type { Deployment } from '../../config/types.js';
 import type { ProviderFile } from '../../providers/types.js';
@@ -154,6 +155,7 @@ function isAbortOnly(reason: unknown): boolean {
   return reason instanceof GatewayError && /abort/i.test(reason.message);
 }
 
+/** A copy whose delete fails is recorded for the janitor (pending-deletes.ts), never just left upstream. */
 async function deleteReplicas(gw: Gateway, replicas: WrittenReplica[]): Promise<void> {
-  await Promise.allSettled(replicas.map((r) => providerFor(gw, r.deployment.id).deleteFile(r.file.id)));
+  await deleteReplicasOrRecord(gw, replicas.map((r) => ({ deploymentId: r.deployment.id, providerFileId: r.file.id })), 'upload_rollback');
 }
