@@ -70,6 +70,7 @@ function toGatewayConfig(raw: RawConfig, env: NodeJS.ProcessEnv): GatewayConfig 
       retrieveMaxAgeMs: gs.batch_retrieve_max_age_ms ?? DEFAULT_TRACKING.retrieveMaxAgeMs,
     },
     webhook: gs.batch_webhook_url ? { url: gs.batch_webhook_url, secret: gs.batch_webhook_secret } : undefined,
+    pendingDeleteMaxAgeMs: seconds(gs.pending_delete_max_age_seconds),
   };
 }
 

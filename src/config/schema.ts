@@ -39,6 +39,8 @@ const generalSettings = z.looseObject({
   batch_retrieve_max_age_ms: z.number().int().min(0).max(3_600_000).optional(),
   batch_webhook_url: z.string().url().optional(),
   batch_webhook_secret: z.string().min(1).optional(),
+  /** sluice extension: how long the janitor retries a failed replica delete before giving up loudly; 7 days. */
+  pending_delete_max_age_seconds: z.number().positive().optional(),
 });
 
 /** LiteLLM's `files_settings`: the providers behind the pass-through routes /azure/v1/* and /openai/v1/*. */

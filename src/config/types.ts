@@ -68,4 +68,6 @@ export interface GatewayConfig {
   limits: Limits;
   tracking: TrackingSettings;
   webhook?: WebhookSettings;
+  /** general_settings.pending_delete_max_age_seconds: the janitor gives up on a replica delete this old; 7 days. */
+  pendingDeleteMaxAgeMs?: number;
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManagedBatch, SpendRecord, Team, VirtualKey } from '../../src/db/entities/index.js';
-import { signWebhookBody } from '../../src/workers/batch-webhook.js';
+import { signWebhookBody } from '../../src/workers/webhook-outbox.js';
 import { recordBatchState } from '../../src/domain/batches/record-state.js';
 import { recordBatchCost } from '../../src/domain/cost/record-batch-cost.js';
 import type { ProviderEmulator } from '../../dev/emulators/index.js';

@@ -1,4 +1,5 @@
 import { FileLayoutChunk, FileReplica, ManagedFile } from '../../db/entities/index.js';
+import { deleteReplicasOrRecord } from './pending-deletes.js';
 import type { Deployment } from '../../config/types.js';
 import type { ProviderFile } from '../../providers/types.js';
 import { assertWithinBudget } from '../access/budget.js';
@@ -214,12 +215,8 @@ async function* untilSent(body: AsyncIterable<Uint8Array>, onSent: () => void): 
   onSent();
 }
 
+/** A copy whose delete fails is recorded for the janitor (pending-deletes.ts), never just left upstream. */
 async function deleteReplicas(gw: Gateway, replicas: WrittenReplica[], why: string): Promise<void> {
-  const results = await Promise.allSettled(replicas.map((r) => providerFor(gw, r.deployment.id).deleteFile(r.file.id)));
-  results.forEach((r, i) => {
-    if (r.status === 'rejected') {
-      // Left upstream: the pending-deletes janitor (issue 8) is what will retry these; until then, say so loudly.
-      gw.log.error({ event: 'replica_delete_failed', why, deployment_id: replicas[i].deployment.id, provider_file_id: replicas[i].file.id, error: String((r.reason as Error)?.message ?? r.reason) }, 'could not delete a copy while rolling back an upload');
-    }
-  });
+  gw.log.info({ event: 'upload_rolled_back', why, replicas: replicas.length }, 'deleting the copies of an upload that did not commit');
+  await deleteReplicasOrRecord(gw, replicas.map((r) => ({ deploymentId: r.deployment.id, providerFileId: r.file.id })), 'upload_rollback');
 }
