@@ -7,6 +7,9 @@ import type { BatchProvider } from './types.js';
 const factories: Record<Deployment['provider'], (d: Deployment, secrets: string[], observer?: UpstreamObserver) => BatchProvider> = {
   openai: createOpenAIProvider,
   azure: createAzureProvider,
+  vertex_ai: () => {
+    throw new Error('vertex_ai deployments: the provider is not built yet'); // replaced by providers/vertex/ next
+  },
 };
 
 /** One provider client per deployment, made once at start. */
