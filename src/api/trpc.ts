@@ -2,7 +2,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { authenticate } from '../domain/access/authenticate.js';
 import type { Principal } from '../domain/access/principal.js';
-import { GatewayError, type ErrorKind } from '../domain/errors.js';
+import { ERROR_KINDS, GatewayError, type ErrorKind } from '../domain/errors.js';
 import type { Gateway } from '../domain/gateway.js';
 
 /**
@@ -31,7 +31,7 @@ const t = initTRPC.context<Context>().create({
       data: {
         ...shape.data,
         stack: undefined,
-        openai: cause ? { type: cause.kind, param: cause.param, code: cause.code } : null,
+        openai: cause ? { type: ERROR_KINDS[cause.kind].openaiType, param: cause.param, code: cause.code } : null,
       },
     };
   },
