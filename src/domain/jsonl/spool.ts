@@ -30,6 +30,8 @@ export interface SpooledBatchInput {
   endpoint: string;
   /** Each distinct `body.model`, with the first line that used it (for errors that name a line). */
   models: Map<string, number>;
+  /** Numbers of the blank lines skipped, ascending: lets a later pass over the spool name the client's line numbers. */
+  blankLines?: number[];
   /** Bytes of the copy for a deployment whose model is `model`. */
   bytesFor(model: string): number;
   /** The copy for a deployment, streamed from disk; call once per upload attempt. */
@@ -52,6 +54,7 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
   const writer = new BufferedWriter(out);
   const seen = new Map<string, number>();
   const models = new Map<string, number>();
+  const blankLines: number[] = [];
   let originalBytes = 0;
   let templateBytes = 0;
   let lineNo = 0;
@@ -78,7 +81,10 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
       lineNo++;
       // Azure rejects a BOM; drop it.
       const bytes = lineNo === 1 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? raw.subarray(3) : raw;
-      if (isBlankLine(bytes)) continue;
+      if (isBlankLine(bytes)) {
+        blankLines.push(lineNo);
+        continue;
+      }
       const text = bytes.toString('utf8');
       const line = parseBatchLine(text, lineNo);
       const previous = seen.get(line.custom_id);
@@ -131,6 +137,7 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
     lines: lineCount,
     endpoint,
     models,
+    blankLines,
     bytesFor: (model) => templateBytes + lineCount * perLine(model),
     read: (model) => substitute(createReadStream(path, { highWaterMark: 256 * 1024 }), placeholderJson, JSON.stringify(model)),
     dispose: () => rm(dir, { recursive: true, force: true }),
