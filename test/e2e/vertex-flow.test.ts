@@ -40,9 +40,10 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
       request: { contents: [{ role: 'user', parts: [{ text: 'Say hello #1' }] }], generationConfig: { maxOutputTokens: 20 }, labels: { sluice_custom_id: 'req-1' } },
     });
 
-    const batch = await s.client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const batch = await s.client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { job: 'gemini' } });
     validateOpenAI('Batch', batch);
     expect(batch.status).toBe('validating');
+    expect(batch.metadata).toEqual({ job: 'gemini' }); // Vertex keeps none; the gateway does
     expect(batch.model).toBe('gemini-batch');
     const job = [...vertex().jobs.values()].at(-1)!;
     expect(job.model).toBe('publishers/google/models/gemini-2.5-flash');
@@ -52,6 +53,7 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     validateOpenAI('Batch', done);
     expect(done.status).toBe('completed');
     expect(done.request_counts).toEqual({ total: 4, completed: 3, failed: 1 });
+    expect(done.metadata).toEqual({ job: 'gemini' });
     const out = lines(await (await s.client.files.content(done.output_file_id!)).text());
     expect(out.map((l) => l.custom_id).sort()).toEqual(['req-1', 'req-2', 'req-3']);
     expect(out[0]).toMatchObject({

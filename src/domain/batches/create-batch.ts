@@ -99,7 +99,7 @@ async function storeNewBatch(
     nextPollAt: Date.now() + gw.config.tracking.pollIntervalMs, // first look by the tracker (workers/)
   });
   try {
-    const object = await translateBatch(gw, row, upstream);
+    const object = await translateBatch(gw, row, { metadata: input.metadata ?? null, ...upstream }); // upstream's metadata wins when it keeps one
     row.snapshot = object as unknown as Record<string, unknown>;
     row.outputFileId = object.output_file_id;
     row.errorFileId = object.error_file_id;

@@ -48,6 +48,7 @@ function shapeBatch(row: ManagedBatch, upstream: ProviderBatch, outputFileId: st
     ...timestamps,
     request_counts: { total: counts?.total ?? 0, completed: counts?.completed ?? 0, failed: counts?.failed ?? 0 },
     ...(upstream.usage ? { usage: upstream.usage as Record<string, unknown> } : {}),
-    metadata: (upstream.metadata as Record<string, string> | null | undefined) ?? null,
+    // A provider that keeps no metadata (Vertex) leaves it absent: the caller's, as first stored, carries on.
+    metadata: (upstream.metadata as Record<string, string> | null | undefined) ?? (row.snapshot?.metadata as Record<string, string> | null | undefined) ?? null,
   };
 }
