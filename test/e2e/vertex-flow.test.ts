@@ -157,6 +157,43 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     }
   });
 
+  it('isolation rows for a Vertex batch: owner team sees it, other tenants and raw Vertex/GCS IDs get the same 404', async () => {
+    const call = (key: string, method: string, path: string, body?: unknown) =>
+      fetch(`${s.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const admin = async (path: string, body: unknown) => (await call(MASTER_KEY, 'POST', path, body)).json();
+    await admin('/team/new', { team_id: 'vx-a', models: ['gemini-batch'] });
+    await admin('/team/new', { team_id: 'vx-b', models: ['gemini-batch'] });
+    const owner = (await admin('/key/generate', { team_id: 'vx-a' })).key as string;
+    const teammate = (await admin('/key/generate', { team_id: 'vx-a' })).key as string;
+    const other = (await admin('/key/generate', { team_id: 'vx-b' })).key as string;
+    const ownerClient = s.clientFor(owner);
+    const file = await ownerClient.files.create({ file: await toFile(Buffer.from(chatJsonl(2, 'gemini-batch')), 'iso.jsonl'), purpose: 'batch', target_model_names: 'gemini-batch' } as never);
+    const batch = await ownerClient.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const done = await waitForBatch(ownerClient, batch.id, [vertex()]);
+    const job = [...vertex().jobs.values()].at(-1)!;
+    const rawJob = job.name.split('/').pop()!;
+    const rawFile = encodeURIComponent(job.inputConfig.gcsSource.uris[0]);
+    const paths = [`/v1/batches/${batch.id}`, `/v1/files/${file.id}`, `/v1/files/${file.id}/content`, `/v1/files/${done.output_file_id}`, `/v1/files/${done.output_file_id}/content`];
+    for (const path of paths) {
+      for (const [who, key, status] of [['owner', owner, 200], ['teammate', teammate, 200], ['master', MASTER_KEY, 200], ['other team', other, 404]] as const) {
+        expect((await call(key, 'GET', path)).status, `${path} as ${who}`).toBe(status);
+      }
+    }
+    const unknown = await (await call(other, 'GET', `/v1/batches/batch_${'Z'.repeat(32)}`)).json();
+    const foreign = await (await call(other, 'GET', `/v1/batches/${batch.id}`)).json();
+    expect(JSON.stringify(foreign).replace(batch.id, 'ID')).toBe(JSON.stringify(unknown).replace(`batch_${'Z'.repeat(32)}`, 'ID'));
+    for (const key of [owner, MASTER_KEY]) {
+      expect((await call(key, 'GET', `/v1/batches/${rawJob}`)).status).toBe(404);
+      expect((await call(key, 'GET', `/v1/files/${rawFile}`)).status).toBe(404);
+      expect((await call(key, 'POST', '/v1/batches', { input_file_id: job.inputConfig.gcsSource.uris[0], endpoint: '/v1/chat/completions', completion_window: '24h' })).status).toBe(404);
+    }
+    expect((await call(other, 'POST', `/v1/batches/${batch.id}/cancel`)).status).toBe(404);
+    expect((await call(other, 'DELETE', `/v1/files/${file.id}`)).status).toBe(404);
+    expect(gcsInputs().some((o) => `gs://${o.bucket}/${o.name}` === job.inputConfig.gcsSource.uris[0])).toBe(true);
+    expect((await call(teammate, 'DELETE', `/v1/files/${file.id}`)).status).toBe(200);
+    expect(gcsInputs().some((o) => `gs://${o.bucket}/${o.name}` === job.inputConfig.gcsSource.uris[0])).toBe(false);
+  });
+
   it('/model_group/info shows the provider of each deployment, and no endpoint or project', async () => {
     const info = await (await fetch(`${s.url}/model_group/info`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).json();
     const mixed = info.data.find((g: { model_group: string }) => g.model_group === 'mixed-batch');
