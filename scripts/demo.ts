@@ -98,7 +98,7 @@ try {
   const mixedLines = lines.map((l) => l.replace('"gpt-4o-batch"', '"mixed-batch"'));
   const mixed = await client.files.create({ file: await toFile(Buffer.from(mixedLines.join('\n') + '\n'), 'mixed.jsonl'), purpose: 'batch', target_model_names: 'mixed-batch' } as never);
   const azureCopy = [...east.files.values()].at(-1)!;
-  const gcsCopy = [...vertex.objects.values()].at(-1)!;
+  const gcsCopy = [...vertex.objects.values()].filter((o) => !o.name.endsWith('.openai.jsonl')).at(-1)!;
   console.log(`    unified file: ${mixed.id}`);
   console.log(`    Azure replica ${azureCopy.id}: ${azureCopy.content.toString().split('\n')[0].slice(0, 110)}…`);
   console.log(`    Vertex replica gs://${gcsCopy.bucket}/${gcsCopy.name}: ${gcsCopy.data.toString().split('\n')[0]}`);
@@ -123,7 +123,7 @@ try {
     for (const l of spend) console.log(`      cost: ${l.prompt_tokens} input + ${l.completion_tokens} output tokens → $${l.spend}`);
   }
   await client.files.delete(mixed.id);
-  console.log(`    deleted ${mixed.id}: GCS input objects left: ${[...vertex.objects.keys()].filter((k) => k.includes('/sluice/files/')).length}`);
+  console.log(`    deleted ${mixed.id}: GCS input objects left (Gemini lines + request copy): ${[...vertex.objects.keys()].filter((k) => k.includes('/sluice/files/')).length}`);
   console.log('\nDone. Start your own with: npm start -- --config examples/config.yaml');
 } finally {
   await gateway.close();

@@ -22,7 +22,9 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
   });
 
   const vertex = () => s.vertex!;
-  const gcsInputs = () => [...vertex().objects.values()].filter((o) => o.bucket === VERTEX_BUCKET && o.name.startsWith('sluice/files/'));
+  const gcsObjects = () => [...vertex().objects.values()].filter((o) => o.bucket === VERTEX_BUCKET && o.name.startsWith('sluice/files/'));
+  /** The Gemini-format replicas (each has an OpenAI-format request copy beside it, `….openai.jsonl`). */
+  const gcsInputs = () => gcsObjects().filter((o) => !o.name.endsWith('.openai.jsonl'));
   const upload = async (content: string, targets: string) =>
     s.client.files.create({ file: await toFile(Buffer.from(content), 'in.jsonl'), purpose: 'batch', target_model_names: targets } as never);
   const lines = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l));
@@ -39,6 +41,13 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     expect(gemini[0]).toEqual({
       request: { contents: [{ role: 'user', parts: [{ text: 'Say hello #1' }] }], generationConfig: { maxOutputTokens: 20 }, labels: { sluice_custom_id: 'req-1' } },
     });
+
+    const copy = gcsObjects().find((o) => o.name === objects.at(-1)!.name.replace(/\.jsonl$/, '.openai.jsonl'))!;
+    expect(lines(copy.data.toString()).map((l) => [l.custom_id, l.body.model])).toEqual([['req-1', 'gemini-2.5-flash'], ['req-2', 'gemini-2.5-flash'], ['req-3', 'gemini-2.5-flash'], ['fail-1', 'gemini-2.5-flash']]);
+    // The input's content is served from that OpenAI-format copy, never from the Gemini lines.
+    const served = lines(await (await s.client.files.content(file.id)).text());
+    expect(served.map((l) => l.custom_id)).toEqual(['req-1', 'req-2', 'req-3', 'fail-1']);
+    expect(served.every((l) => l.url === '/v1/chat/completions' && Array.isArray(l.body.messages))).toBe(true);
 
     const batch = await s.client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { job: 'gemini' } });
     validateOpenAI('Batch', batch);
@@ -127,9 +136,11 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     }
     expect((await waitForBatch(s.client, batches[3].id, [s.east, vertex()])).status).toBe('cancelled');
 
+    const objectsBefore = gcsObjects().length;
     const deleted = await s.client.files.delete(file.id);
     expect(deleted.deleted).toBe(true);
     expect(gcsInputs().length).toBe(gcsBefore);
+    expect(gcsObjects().length).toBe(objectsBefore - 2); // the Gemini lines and the request copy
     expect([...s.east.files.values()].some((f) => f.id === azureCopy.id)).toBe(false);
   });
 

@@ -41,7 +41,12 @@ export class VertexProvider implements BatchProvider {
     private readonly translator: LineTranslator,
   ) {}
 
-  /** Converts each OpenAI line to Gemini's on the way and streams the result into one GCS object. */
+  /**
+   * Two objects per replica, streamed at once: the Gemini lines the job reads (its URI is the provider file
+   * ID), and the request copy as given (`….openai.jsonl`), which is what fileContent serves for an input file —
+   * the same "copy written for this deployment" every other provider serves, so the gateway can rebuild the
+   * caller's upload from any replica. Both or neither: if one write fails, the other object is deleted.
+   */
   async uploadFile(req: UploadRequest, signal?: AbortSignal): Promise<ProviderFile> {
     const name = `sluice/files/${randomUUID()}/${this.deployment.id}.jsonl`;
     const translator = this.translator;
@@ -50,7 +55,13 @@ export class VertexProvider implements BatchProvider {
         yield Buffer.from(lines.map((l) => translator.toProviderLine(JSON.parse(l) as OpenAIBatchLine) + '\n').join(''));
       }
     }
-    const { size, created } = await this.bucket.upload(name, converted(), signal);
+    const writes = await Promise.allSettled([this.bucket.upload(name, converted(), signal), this.bucket.upload(requestCopyOf(name), req.body(), signal)]);
+    const failed = writes.find((w) => w.status === 'rejected');
+    if (failed) {
+      await Promise.allSettled(writes.map((w, i) => (w.status === 'fulfilled' ? this.bucket.delete(i === 0 ? name : requestCopyOf(name)) : undefined)));
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    const { size, created } = (writes[0] as PromiseFulfilledResult<{ size: number; created: number }>).value;
     return { id: this.uri(name), bytes: size, created_at: Math.floor(created / 1000), filename: req.filename, purpose: req.purpose, status: 'processed' };
   }
 
@@ -72,12 +83,20 @@ export class VertexProvider implements BatchProvider {
    */
   async deleteFile(id: string): Promise<void> {
     const ref = this.parse(id);
-    if (ref.kind === 'object') await this.bucket.delete(ref.name);
+    if (ref.kind !== 'object') return;
+    await this.bucket.delete(ref.name);
+    // The request copy goes too; a replica written before it existed has none.
+    await this.bucket.delete(requestCopyOf(ref.name)).catch((err: unknown) => {
+      if (!(err instanceof ProviderError && err.status === 404)) throw err;
+    });
   }
 
   async fileContent(id: string): Promise<ContentStream> {
     const ref = this.parse(id);
-    if (ref.kind === 'object') return { body: await this.bucket.read(ref.name), contentType: 'application/jsonl' };
+    if (ref.kind === 'object') {
+      const copy = await this.bucket.read(requestCopyOf(ref.name)).catch(() => null);
+      return { body: copy ?? (await this.bucket.read(ref.name)), contentType: 'application/jsonl' };
+    }
     const objects = (await this.bucket.list(`${ref.dir}/`)).filter((n) => /\/predictions[^/]*\.jsonl$/.test(n));
     if (objects.length === 0) throw new ProviderError(404, 'The batch prediction output is no longer in the bucket');
     const streams = async () => Promise.all(objects.map((n) => this.bucket.read(n)));
@@ -139,3 +158,5 @@ export class VertexProvider implements BatchProvider {
 }
 
 const jobIdOf = (name: string) => name.split('/').pop() ?? name;
+/** `…/<deployment>.jsonl` → `…/<deployment>.openai.jsonl`: the OpenAI-format copy beside the Gemini lines. */
+const requestCopyOf = (name: string) => name.replace(/\.jsonl$/, '') + '.openai.jsonl';
