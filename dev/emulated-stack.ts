@@ -9,6 +9,8 @@ import { captureLogs } from './log-capture.js';
 
 export { AZURE_KEY_EAST, AZURE_KEY_WEST, OPENAI_KEY };
 export const MASTER_KEY = 'sk-master-test-0123456789';
+/** What `body.model` says at each deployment: internal names that no response may carry (the e2e scan checks). */
+export const DEPLOYMENT_MODELS = ['gpt-4o-east', 'gpt-4o-west', 'gpt-4o-mini'] as const;
 
 export interface EmulatedStack {
   /** `host:port` of the gateway's gRPC server. */

@@ -9,6 +9,7 @@ const FROM_TRPC: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorKind>> = {
   UNAUTHORIZED: 'authentication',
   FORBIDDEN: 'permission',
   NOT_FOUND: 'not_found',
+  TIMEOUT: 'timeout',
   PAYLOAD_TOO_LARGE: 'payload_too_large',
   TOO_MANY_REQUESTS: 'rate_limited',
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BATCH_ENDPOINTS } from '../domain/jsonl/endpoints.js';
 import type { UploadSource } from '../domain/files/upload.js';
+import { idFilter, MAX_MODEL_NAMES, modelName, objectId, text } from './input-strings.js';
 
 const expiresAfter = z.object({
   anchor: z.literal('created_at'),
@@ -9,33 +10,34 @@ const expiresAfter = z.object({
 
 /** OpenAI's CreateBatchRequest rules (openai-openapi.yaml). */
 export const createBatchInput = z.object({
-  input_file_id: z.string().min(1),
+  input_file_id: objectId('file'),
   endpoint: z.enum(BATCH_ENDPOINTS, { message: `must be one of ${BATCH_ENDPOINTS.join(', ')}` }),
   completion_window: z.literal('24h', { message: "must be '24h'" }),
+  // OpenAI's limits, checked before any provider is called (a NUL here once made an untracked upstream batch).
   metadata: z
-    .record(z.string().max(64, 'keys must be at most 64 characters'), z.string().max(512, 'values must be at most 512 characters'))
+    .record(text(64).refine((k) => k.length > 0, 'keys must not be empty'), text(512))
     .refine((m) => Object.keys(m).length <= 16, 'at most 16 key-value pairs')
     .nullish(),
   output_expires_after: expiresAfter.optional(),
   /** sluice: the `Idempotency-Key` header of a REST call (or this field): a retry returns the same batch. */
-  idempotency_key: z.string().min(1).max(255).optional(),
+  idempotency_key: text(255).min(1).optional(),
 });
 
 export const listBatchesInput = z.object({
   limit: z.number().int().min(1).max(100).optional(),
-  after: z.string().optional(),
-  target_model_names: z.array(z.string()).optional(),
+  after: idFilter.optional(),
+  target_model_names: z.array(modelName).max(MAX_MODEL_NAMES).optional(),
 });
 
 export const listFilesInput = z.object({
-  purpose: z.string().optional(),
+  purpose: text(32).optional(),
   limit: z.number().int().min(1).max(10_000).optional(),
-  after: z.string().optional(),
+  after: idFilter.optional(),
   order: z.enum(['asc', 'desc']).optional(),
 });
 
-export const fileIdInput = z.object({ file_id: z.string() });
-export const batchIdInput = z.object({ batch_id: z.string() });
+export const fileIdInput = z.object({ file_id: objectId('file') });
+export const batchIdInput = z.object({ batch_id: objectId('batch') });
 
 /** Uploads arrive as a stream plus late-bound fields (see domain/files/upload.ts); only in-process callers. */
 export const uploadInput = z.custom<UploadSource>(

@@ -8,8 +8,8 @@ import { vertexApiBase, vertexSettings } from './vertex-settings.js';
 
 export { ConfigError };
 
-const DEFAULT_LIMITS = { maxFileBytes: 200 * 1024 * 1024, maxFileLines: 50_000 };
-const DEFAULT_TRACKING = { pollIntervalMs: 60_000, finalizingPollIntervalMs: 5_000, leaseMs: 30_000 };
+const DEFAULT_LIMITS = { maxFileBytes: 200 * 1024 * 1024, maxFileLines: 50_000, requestTimeoutMs: 600_000, bodyIdleTimeoutMs: 30_000 };
+const DEFAULT_TRACKING = { pollIntervalMs: 60_000, finalizingPollIntervalMs: 5_000, leaseMs: 30_000, retrieveMaxAgeMs: 0 };
 const DEFAULT_OPENAI_BASE = 'https://api.openai.com/v1';
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -61,13 +61,17 @@ function toGatewayConfig(raw: RawConfig, env: NodeJS.ProcessEnv): GatewayConfig 
     limits: {
       maxFileBytes: gs.max_batch_file_bytes ?? DEFAULT_LIMITS.maxFileBytes,
       maxFileLines: gs.max_batch_file_lines ?? DEFAULT_LIMITS.maxFileLines,
+      requestTimeoutMs: gs.request_timeout_seconds ? gs.request_timeout_seconds * 1000 : DEFAULT_LIMITS.requestTimeoutMs,
+      bodyIdleTimeoutMs: gs.request_body_idle_timeout_seconds ? gs.request_body_idle_timeout_seconds * 1000 : DEFAULT_LIMITS.bodyIdleTimeoutMs,
     },
     tracking: {
       pollIntervalMs: seconds(gs.batch_poll_interval_seconds) ?? DEFAULT_TRACKING.pollIntervalMs,
       finalizingPollIntervalMs: seconds(gs.batch_finalizing_poll_interval_seconds) ?? DEFAULT_TRACKING.finalizingPollIntervalMs,
       leaseMs: seconds(gs.batch_lease_seconds) ?? DEFAULT_TRACKING.leaseMs,
+      retrieveMaxAgeMs: gs.batch_retrieve_max_age_ms ?? DEFAULT_TRACKING.retrieveMaxAgeMs,
     },
     webhook: gs.batch_webhook_url ? { url: gs.batch_webhook_url, secret: gs.batch_webhook_secret } : undefined,
+    pendingDeleteMaxAgeMs: seconds(gs.pending_delete_max_age_seconds),
   };
 }
 

@@ -35,12 +35,19 @@ const generalSettings = z.looseObject({
   /** sluice extensions: limits of a managed batch input file. */
   max_batch_file_bytes: z.number().int().positive().optional(),
   max_batch_file_lines: z.number().int().positive().optional(),
+  /** sluice extensions: how long a client may take to send a whole request, and to send nothing mid-body. */
+  request_timeout_seconds: z.number().positive().max(86_400).optional(),
+  request_body_idle_timeout_seconds: z.number().positive().max(3600).optional(),
   /** sluice extensions: the batch tracker (src/workers/) and its batch-finished webhook. */
   batch_poll_interval_seconds: z.number().positive().optional(),
   batch_finalizing_poll_interval_seconds: z.number().positive().optional(),
   batch_lease_seconds: z.number().positive().optional(),
+  /** sluice extension: a retrieve within this many ms of the replica's last provider read is served from it. */
+  batch_retrieve_max_age_ms: z.number().int().min(0).max(3_600_000).optional(),
   batch_webhook_url: z.string().url().optional(),
   batch_webhook_secret: z.string().min(1).optional(),
+  /** sluice extension: how long the janitor retries a failed replica delete before giving up loudly; 7 days. */
+  pending_delete_max_age_seconds: z.number().positive().optional(),
   /** The bucket of Vertex deployments that name none in litellm_params (LiteLLM's key), and its endpoint. */
   gcs_bucket_name: z.string().min(1).optional(),
   gcs_api_base: z.string().url().optional(),

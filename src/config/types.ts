@@ -54,6 +54,10 @@ export interface ModelGroup {
 export interface Limits {
   maxFileBytes: number;
   maxFileLines: number;
+  /** A request must be fully received within this (Node answers 408 after it); default 10 min, for big uploads. */
+  requestTimeoutMs: number;
+  /** A request body that sends nothing for this long is a 408 and its spool is removed; default 30 s. */
+  bodyIdleTimeoutMs: number;
 }
 
 /** How the batch tracker follows batches (general_settings.batch_*). */
@@ -64,6 +68,11 @@ export interface TrackingSettings {
   finalizingPollIntervalMs: number;
   /** How long a replica's claim on a batch lasts without renewal: a dead replica's batches wait this long; 30 s. */
   leaseMs: number;
+  /**
+   * A retrieve of a running batch within this many ms of this replica's last read from the provider is answered
+   * from that read (general_settings.batch_retrieve_max_age_ms); 0 (default): every retrieve asks the provider.
+   */
+  retrieveMaxAgeMs: number;
 }
 
 /** Where to POST a signed `batch.finished` event. */
@@ -86,4 +95,6 @@ export interface GatewayConfig {
   limits: Limits;
   tracking: TrackingSettings;
   webhook?: WebhookSettings;
+  /** general_settings.pending_delete_max_age_seconds: the janitor gives up on a replica delete this old; 7 days. */
+  pendingDeleteMaxAgeMs?: number;
 }

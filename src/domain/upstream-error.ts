@@ -1,26 +1,42 @@
 import { ProviderError } from '../providers/types.js';
 import { GatewayError } from './errors.js';
 
+/** A provider's error code or param is passed on only when it is a plain token, never free text. */
+const token = (v: string | null | undefined) => (v && /^[A-Za-z0-9_.-]{1,64}$/.test(v) ? v : null);
+
 /**
- * What a provider's failure means to our caller. A provider's 400 is about the request, so the caller sees the
- * provider's (scrubbed) message; auth failures upstream are the operator's problem, never the caller's 401.
+ * What a provider's failure means to our caller, in our own words. The provider's own text never reaches the
+ * caller: it can name internals (a deployment, a provider URL, its parser's wording such as "Malformed part
+ * header") and it differs per provider. It stays on the error as `cause`, which the transports log (the
+ * provider clients have already scrubbed secrets from it). Auth failures upstream are the operator's problem,
+ * never the caller's 401.
  */
 export function fromProviderError(err: unknown, what: string): GatewayError {
   if (err instanceof GatewayError) return err;
-  if (!(err instanceof ProviderError)) {
-    return new GatewayError('upstream', `${what} failed: ${(err as Error)?.message ?? String(err)}`, null, 'upstream_error');
-  }
+  return Object.assign(mapped(err, what), { cause: err });
+}
+
+function mapped(err: unknown, what: string): GatewayError {
+  if (!(err instanceof ProviderError)) return new GatewayError('upstream', `${what} failed: the provider could not be used`, null, 'upstream_error');
   const s = err.status;
+  const code = token(err.providerCode);
+  const param = token(err.providerParam);
   if (s === 400 || s === 409 || s === 422) {
-    return new GatewayError('invalid_request', err.message, err.providerParam, err.providerCode ?? 'upstream_rejected');
+    return new GatewayError('invalid_request', `${what} failed: the provider rejected the request (HTTP ${s})`, param, code ?? 'upstream_rejected');
   }
-  if (s === 404) return new GatewayError('not_found', err.message, err.providerParam, 'not_found');
-  if (s === 413) return new GatewayError('payload_too_large', err.message, 'file', err.providerCode);
-  if (s === 429) {
-    return new GatewayError('rate_limited', `${what}: the provider is rate limiting (${err.message})`, null, err.providerCode ?? 'rate_limit_exceeded', err.retryAfter);
-  }
-  if (s === 0) return new GatewayError('unavailable', `${what}: ${err.message}`, null, 'upstream_unreachable');
-  return new GatewayError('upstream', `${what}: the provider failed (HTTP ${s}: ${err.message})`, null, 'upstream_error');
+  if (s === 404) return new GatewayError('not_found', `${what} failed: the provider does not know this object`, param, 'not_found');
+  if (s === 413) return new GatewayError('payload_too_large', `${what} failed: the provider refused it as too large`, 'file', code ?? 'payload_too_large');
+  if (s === 429) return new GatewayError('rate_limited', `${what} failed: the provider is rate limiting`, null, code ?? 'rate_limit_exceeded', err.retryAfter);
+  if (s === 0) return new GatewayError('unavailable', `${what} failed: the provider could not be reached`, null, 'upstream_unreachable');
+  return new GatewayError('upstream', `${what} failed: the provider answered HTTP ${s}`, null, 'upstream_error');
+}
+
+/** The provider's own words behind a mapped error, for the log only (already scrubbed of secrets). */
+export function upstreamDetail(err: unknown): string | undefined {
+  const cause = err instanceof GatewayError ? err.cause : undefined;
+  if (cause instanceof ProviderError) return `HTTP ${cause.status}: ${cause.message}`;
+  if (cause instanceof Error) return cause.message;
+  return undefined;
 }
 
 /** Failures worth trying on another deployment (and worth a health cool-down). */

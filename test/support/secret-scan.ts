@@ -1,4 +1,5 @@
 import { AZURE_KEY_EAST, AZURE_KEY_WEST, OPENAI_KEY } from '../../dev/emulated-secrets.js';
+import { DEPLOYMENT_MODELS } from '../../dev/emulated-stack.js';
 
 /**
  * The log-scan guard of the whole e2e suite (loaded by vitest's setupFiles): every response a test reads from
@@ -24,6 +25,18 @@ export function secretsToWatch(): string[] {
   return [...PROVIDER_SECRETS, ...runtimeSecrets, ...virtualKeySecrets];
 }
 
+/**
+ * The deployments' model names are internal too (they leak the operator's Azure deployments), as a name of
+ * their own: "gpt-4o-mini" inside the group name "gpt-4o-mini-batch" is not one. The pass-through routes
+ * (/azure/…, /openai/…) are exempt: there the caller names deployments themselves.
+ */
+const DEPLOYMENT_NAME = new RegExp(`(?<![\\w-])(?:${DEPLOYMENT_MODELS.map((m) => m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?![\\w-])`);
+const PASS_THROUGH = /^\/(?:azure|openai)\//;
+
+export function deploymentNameIn(text: string): string | null {
+  return DEPLOYMENT_NAME.exec(text)?.[0] ?? null;
+}
+
 const SCAN_LIMIT = 8 * 1024 * 1024;
 const realFetch = globalThis.fetch;
 
@@ -38,6 +51,8 @@ globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<
   for (const secret of secretsToWatch()) {
     if (text.includes(secret)) leaks.push(`${url.pathname}: response contains a secret (${secret.slice(0, 6)}…)`);
   }
+  const deployment = PASS_THROUGH.test(url.pathname) ? null : deploymentNameIn(text);
+  if (deployment) leaks.push(`${url.pathname}: response contains the deployment model name ${deployment}`);
   if (isGenerate) {
     const key = JSON.parse(text).key;
     if (typeof key === 'string') virtualKeySecrets.add(key);

@@ -2,17 +2,18 @@ import { z } from 'zod';
 import { GatewayError } from '../../domain/errors.js';
 import { deleteKeys, findKey, generateKey, keyInfo, listKeys, updateKey } from '../../domain/keys/keys.js';
 import { toKeyInfo } from '../../domain/keys/key-info.js';
+import { idFilter, jsonMetadata, MAX_MODEL_NAMES, modelName, name, text } from '../input-strings.js';
 import { parseInput } from '../parse-input.js';
 import { adminProcedure, authedProcedure, router } from '../trpc.js';
 
 const keyFields = {
-  models: z.array(z.string()).optional(),
-  user_id: z.string().nullish(),
-  team_id: z.string().nullish(),
-  key_alias: z.string().nullish(),
-  duration: z.string().nullish(),
-  max_budget: z.number().nonnegative().nullish(),
-  metadata: z.record(z.string(), z.unknown()).nullish(),
+  models: z.array(modelName).max(MAX_MODEL_NAMES).optional(),
+  user_id: name.nullish(),
+  team_id: idFilter.max(64).nullish(),
+  key_alias: name.nullish(),
+  duration: text(32).nullish(),
+  max_budget: z.number().nonnegative().max(1e12).nullish(),
+  metadata: jsonMetadata.nullish(),
   allow_provider_routes: z.boolean().optional(),
 };
 
@@ -20,17 +21,17 @@ const keyFields = {
 export const keysRouter = router({
   generate: adminProcedure.input(parseInput(z.object(keyFields))).mutation(({ ctx, input }) => generateKey(ctx.gw, input)),
   update: adminProcedure
-    .input(parseInput(z.object({ key: z.string().min(1), ...keyFields })))
+    .input(parseInput(z.object({ key: text(255).min(1), ...keyFields })))
     .mutation(({ ctx, input }) => updateKey(ctx.gw, input)),
   delete: adminProcedure
-    .input(parseInput(z.object({ keys: z.array(z.string().min(1)).min(1) })))
+    .input(parseInput(z.object({ keys: z.array(text(255).min(1)).min(1).max(1000) })))
     .mutation(({ ctx, input }) => deleteKeys(ctx.gw, input.keys)),
   list: adminProcedure
     .input(
       parseInput(
         z.object({
-          team_id: z.string().optional(),
-          user_id: z.string().optional(),
+          team_id: idFilter.optional(),
+          user_id: name.optional(),
           page: z.number().int().min(1).optional(),
           size: z.number().int().min(1).max(1000).optional(),
           return_full_object: z.boolean().optional(),
@@ -38,7 +39,7 @@ export const keysRouter = router({
       ),
     )
     .query(({ ctx, input }) => listKeys(ctx.gw, input)),
-  info: authedProcedure.input(parseInput(z.object({ key: z.string().optional() }))).query(async ({ ctx, input }) => {
+  info: authedProcedure.input(parseInput(z.object({ key: text(255).optional() }))).query(async ({ ctx, input }) => {
     if (ctx.principal.kind === 'master') {
       if (!input.key) throw new GatewayError('invalid_request', "Missing required parameter: 'key'", 'key', 'missing_required_parameter');
       return keyInfo(ctx.gw, input.key);

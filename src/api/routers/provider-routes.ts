@@ -2,13 +2,14 @@ import { z } from 'zod';
 import { cancelRouteBatch, createRouteBatch, getRouteBatch, listRouteBatches } from '../../domain/provider-routes/route-batches.js';
 import { deleteRouteFile, getRouteFile, listRouteFiles, routeFileContent, uploadRouteFile } from '../../domain/provider-routes/route-files.js';
 import { createBatchInput, uploadInput } from '../inputs.js';
+import { idFilter, objectId } from '../input-strings.js';
 import { parseInput } from '../parse-input.js';
 import { authedProcedure, router } from '../trpc.js';
 
 const route = z.enum(['azure', 'openai']);
-const fileRef = z.object({ route, file_id: z.string().min(1) });
-const batchRef = z.object({ route, batch_id: z.string().min(1) });
-const page = z.object({ route, limit: z.number().int().min(1).max(1000).optional(), after: z.string().optional() });
+const fileRef = z.object({ route, file_id: objectId('file') });
+const batchRef = z.object({ route, batch_id: objectId('batch') });
+const page = z.object({ route, limit: z.number().int().min(1).max(1000).optional(), after: idFilter.optional() });
 
 /**
  * Pass-through provider routes (/azure/v1/*, /openai/v1/*): raw provider objects, no fan-out, but every object

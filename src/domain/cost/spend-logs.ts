@@ -69,10 +69,18 @@ function toSpendLog(r: SpendRecord) {
   };
 }
 
+/** `created_at` is a 32-bit column: bounds beyond it are clamped (they select the same rows) so SQL never sees them. */
+const LAST_SECOND = 2_147_483_647;
+const clamp = (seconds: number) => Math.min(Math.max(seconds, 0), LAST_SECOND);
+
 /** Unix seconds. A bare day is UTC; as an end bound it means "before the next day". */
 function parseDate(value: string, param: string, bound: 'start' | 'end'): number {
+  return clamp(parseDateUnbounded(value, param, bound));
+}
+
+function parseDateUnbounded(value: string, param: string, bound: 'start' | 'end'): number {
   const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) + (bound === 'end' ? 1 : 0);
+  if (/^\d{1,12}$/.test(v)) return Number(v) + (bound === 'end' ? 1 : 0);
   const day = /^\d{4}-\d{2}-\d{2}$/.test(v);
   const ms = Date.parse(day ? `${v}T00:00:00Z` : v);
   if (!Number.isFinite(ms)) throw invalidRequest(`Invalid '${param}': expected YYYY-MM-DD, an ISO date-time or Unix seconds`, param, 'invalid_value');

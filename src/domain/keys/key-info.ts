@@ -1,6 +1,14 @@
 import type { VirtualKey } from '../../db/entities/index.js';
 
-const iso = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString() : null);
+/**
+ * A stored time as ISO text. Rows written before durations were bounded can hold times no Date can print
+ * (a RangeError once made /key/info and /key/list answer 500): those read as null, "no expiry" in practice.
+ */
+const iso = (seconds: number | null | undefined) => {
+  if (!seconds) return null;
+  const date = new Date(Number(seconds) * 1000);
+  return Number.isFinite(date.getTime()) ? date.toISOString() : null;
+};
 
 /** LiteLLM's key info shape. `token` is the key's ID (LiteLLM: the hashed token); the secret is never here. */
 export function toKeyInfo(k: VirtualKey) {

@@ -1,9 +1,10 @@
+import { echo } from '../echo.js';
 import { VirtualKey } from '../../db/entities/index.js';
 import { hashSecret } from '../access/authenticate.js';
 import { GatewayError, invalidRequest } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { newKeyId, newKeySecret } from '../ids.js';
-import { parseDuration } from './duration.js';
+import { expiryOf } from './duration.js';
 import { toKeyInfo } from './key-info.js';
 import { assertKnownGroups } from './model-names.js';
 import { requireTeam } from './teams.js';
@@ -29,12 +30,13 @@ async function checkScope(gw: Gateway, models: string[], teamId: string | null |
   if (!teamId) return;
   const team = await requireTeam(gw, teamId);
   const outside = team.models.length ? models.filter((m) => !team.models.includes(m)) : [];
-  if (outside.length) throw invalidRequest(`Team '${teamId}' may not use: ${outside.join(', ')}`, 'models', 'model_not_allowed');
+  if (outside.length) throw invalidRequest(`Team '${echo(teamId)}' may not use: ${echo(outside.join(', '))}`, 'models', 'model_not_allowed');
 }
 
 /** Makes a key; the secret is returned here, once, and only its SHA-256 is stored. */
 export async function generateKey(gw: Gateway, input: GenerateKeyInput) {
   await checkScope(gw, input.models ?? [], input.team_id);
+  const expiresAt = input.duration ? expiryOf(input.duration, now()) : null; // a bad duration saves nothing
   const secret = newKeySecret();
   const em = gw.em();
   const key = em.create(VirtualKey, {
@@ -47,7 +49,7 @@ export async function generateKey(gw: Gateway, input: GenerateKeyInput) {
     models: input.models ?? [],
     maxBudget: input.max_budget ?? null,
     spend: 0,
-    expiresAt: input.duration ? now() + parseDuration(input.duration) : null,
+    expiresAt,
     metadata: input.metadata ?? null,
     allowProviderRoutes: input.allow_provider_routes ?? false,
     createdAt: now(),
@@ -74,6 +76,7 @@ export async function keyInfo(gw: Gateway, keyOrId: string) {
 
 export async function updateKey(gw: Gateway, input: UpdateKeyInput) {
   const key = await findKey(gw, input.key);
+  const expiresAt = input.duration ? expiryOf(input.duration, now()) : null;
   const models = input.models ?? key.models;
   const teamId = input.team_id !== undefined ? input.team_id : key.teamId;
   await checkScope(gw, models, teamId);
@@ -84,16 +87,18 @@ export async function updateKey(gw: Gateway, input: UpdateKeyInput) {
   if (input.max_budget !== undefined) patch.maxBudget = input.max_budget;
   if (input.metadata !== undefined) patch.metadata = input.metadata;
   if (input.allow_provider_routes !== undefined) patch.allowProviderRoutes = input.allow_provider_routes;
-  if (input.duration !== undefined) patch.expiresAt = input.duration ? now() + parseDuration(input.duration) : null;
+  if (input.duration !== undefined) patch.expiresAt = expiresAt;
   await em.nativeUpdate(VirtualKey, { id: key.id }, patch);
+  gw.principals.clear();
   gw.log.info({ event: 'key_updated', key_id: key.id }, 'key updated');
   return toKeyInfo({ ...key, ...patch } as VirtualKey);
 }
 
-/** Deleted keys stop working at once on every replica: authentication reads the database on every call. */
+/** Deleted keys stop working at once on this replica, and within PRINCIPAL_TTL_MS on the others. */
 export async function deleteKeys(gw: Gateway, keys: string[]) {
   const found = await Promise.all(keys.map((k) => findKey(gw, k)));
   await gw.em().nativeDelete(VirtualKey, { id: { $in: found.map((k) => k.id) } });
+  gw.principals.clear();
   gw.log.info({ event: 'keys_deleted', key_ids: found.map((k) => k.id) }, 'keys deleted');
   // The IDs, not what was sent: echoing secrets back would put them in responses and proxies' logs.
   return { deleted_keys: found.map((k) => k.id) };

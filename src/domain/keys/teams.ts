@@ -1,4 +1,5 @@
 import { Team } from '../../db/entities/index.js';
+import { echo } from '../echo.js';
 import { GatewayError, invalidRequest } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { newTeamId } from '../ids.js';
@@ -28,7 +29,7 @@ export async function createTeam(gw: Gateway, input: NewTeamInput) {
   assertKnownGroups(gw, input.models ?? []);
   const em = gw.em();
   const id = input.team_id ?? newTeamId();
-  if (await em.findOne(Team, { id })) throw new GatewayError('conflict', `Team '${id}' already exists`, 'team_id', 'team_exists');
+  if (await em.findOne(Team, { id })) throw new GatewayError('conflict', `Team '${echo(id)}' already exists`, 'team_id', 'team_exists');
   const team = em.create(Team, {
     id,
     alias: input.team_alias ?? null,
@@ -45,7 +46,7 @@ export async function createTeam(gw: Gateway, input: NewTeamInput) {
 
 export async function teamInfo(gw: Gateway, teamId: string) {
   const team = await gw.em().findOne(Team, { id: teamId });
-  if (!team) throw new GatewayError('not_found', `No such team: '${teamId}'`, 'team_id', 'not_found');
+  if (!team) throw new GatewayError('not_found', `No such team: '${echo(teamId)}'`, 'team_id', 'not_found');
   return { team_id: team.id, team_info: toTeamInfo(team) };
 }
 
@@ -56,6 +57,6 @@ export async function listTeams(gw: Gateway) {
 
 export async function requireTeam(gw: Gateway, teamId: string): Promise<Team> {
   const team = await gw.em().findOne(Team, { id: teamId });
-  if (!team) throw invalidRequest(`No such team: '${teamId}'`, 'team_id', 'team_not_found');
+  if (!team) throw invalidRequest(`No such team: '${echo(teamId)}'`, 'team_id', 'team_not_found');
   return team;
 }

@@ -2,6 +2,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { ProviderObject } from '../../db/entities/index.js';
 import type { Owner, Principal } from '../access/principal.js';
 import { visibleTo } from '../access/visibility.js';
+import { echo } from '../echo.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import type { Route } from './route-access.js';
@@ -20,7 +21,7 @@ export async function recordRouteObject(gw: Gateway, route: Route, kind: Kind, p
 /** The object, if this caller may see it; the same 404 as an unknown ID otherwise. */
 export async function findRouteObject(gw: Gateway, principal: Principal, route: Route, kind: Kind, providerId: string): Promise<ProviderObject> {
   const row = await gw.em().findOne(ProviderObject, { route, kind, providerId, ...visibleTo(principal) });
-  if (!row) throw new GatewayError('not_found', `No such ${kind}: '${providerId}'`, kind === 'file' ? 'file_id' : 'batch_id', 'not_found');
+  if (!row) throw new GatewayError('not_found', `No such ${kind}: '${echo(providerId)}'`, kind === 'file' ? 'file_id' : 'batch_id', 'not_found');
   return row;
 }
 

@@ -3,7 +3,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { parseUploadFields } from '../../api/upload-fields.js';
+import { echo } from '../../domain/echo.js';
 import { GatewayError, invalidRequest } from '../../domain/errors.js';
+import { bodyTimeout } from './body-idle.js';
 import type { UploadFields, UploadSource } from '../../domain/files/upload.js';
 
 /**
@@ -11,12 +13,16 @@ import type { UploadFields, UploadSource } from '../../domain/files/upload.js';
  * SDK sends the file part first, so `fields()` resolves only when the whole form has been read.
  * `target_model_names` may be one value, a comma-separated list, or repeated (also as `target_model_names[]`).
  */
-export function multipartUploadSource(req: IncomingMessage, headers: IncomingHttpHeaders): UploadSource {
+/** What a form may hold: the file, a few fields, and room for clients that add a part or two of their own. */
+const FORM_LIMITS = { files: 4, fields: 64, fieldSize: 64 * 1024, parts: 100 };
+
+export function multipartUploadSource(req: IncomingMessage, headers: IncomingHttpHeaders, idleMs = 30_000): UploadSource {
   let bb: busboy.Busboy;
   try {
-    bb = busboy({ headers, limits: { files: 1, fields: 64, fieldSize: 64 * 1024, parts: 100 } });
+    // utf8: browsers and the SDKs send non-ASCII filenames as raw UTF-8 (busboy's default reads them as latin1).
+    bb = busboy({ headers, defParamCharset: 'utf8', limits: FORM_LIMITS });
   } catch (err) {
-    throw invalidRequest(`Malformed multipart request: ${(err as Error).message}`);
+    throw invalidRequest(`Malformed multipart request: ${echo((err as Error).message)}`, null, 'invalid_multipart');
   }
   const fields = new Map<string, string[]>();
   let filename = 'upload.jsonl';
@@ -24,9 +30,22 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
   const fileStream = new Promise<Readable | null>((r) => (resolveFile = r));
   let failure: Error | null = null;
   let currentFile: Readable | null = null;
-  const malformed = (err: Error) => invalidRequest(`Malformed multipart request: ${err.message}`, null, 'invalid_multipart');
+  const malformed = (err: Error) => invalidRequest(`Malformed multipart request: ${echo(err.message)}`, null, 'invalid_multipart');
+  // Past a limit busboy silently drops the rest of the form, which once hid the file ("Missing 'file'"): say so.
+  const tooMany = (what: string, limit: number) => () => {
+    failure ??= invalidRequest(`The form has more than ${limit} ${what}`, null, 'too_many_form_parts');
+  };
+  bb.on('partsLimit', tooMany('parts', FORM_LIMITS.parts));
+  bb.on('fieldsLimit', tooMany('fields', FORM_LIMITS.fields));
+  bb.on('filesLimit', tooMany('file parts', FORM_LIMITS.files));
   const finished = new Promise<void>((resolve, reject) => {
-    bb.on('field', (name, value) => fields.set(name, [...(fields.get(name) ?? []), value]));
+    bb.on('field', (name, value, info) => {
+      if (info.nameTruncated || info.valueTruncated) {
+        failure ??= invalidRequest(`The form field '${echo(name)}' is longer than ${FORM_LIMITS.fieldSize} bytes`, echo(name), 'field_too_large');
+        return;
+      }
+      fields.set(name, [...(fields.get(name) ?? []), value]);
+    });
     bb.on('file', (name, stream, info) => {
       // busboy also fails a part's own stream when the form ends inside it ("Unexpected end of form"). That can
       // happen before the spool starts reading it, or after it stopped; an 'error' event with no listener
@@ -35,7 +54,12 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
         failure ??= malformed(err);
       });
       if (name !== 'file') {
-        stream.resume(); // not ours: drain it
+        stream.resume(); // not ours (a client's extra part, before or after the file): drain it
+        return;
+      }
+      if (currentFile) {
+        failure ??= invalidRequest("The form has more than one 'file' part", 'file', 'too_many_files');
+        stream.resume();
         return;
       }
       filename = info.filename || filename;
@@ -67,6 +91,25 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
   };
   req.once('close', onClose);
   req.pipe(bb);
+  // A body that stops arriving (a stalled client, a Content-Length larger than the body) fails after idleMs, so
+  // the spool is removed then and not when the whole-request timeout ends the connection. A stall that is our own
+  // back-pressure (the request paused while the file is written out) is not the client's: it restarts the wait.
+  const idle = setTimeout(function onIdle() {
+    if (req.complete || failure) return;
+    if (req.readableFlowing === false) {
+      idle.refresh();
+      return;
+    }
+    failure ??= bodyTimeout();
+    req.unpipe(bb);
+    bb.destroy();
+    currentFile?.destroy();
+    resolveFile(null);
+    req.resume();
+  }, idleMs);
+  req.on('data', () => idle.refresh());
+  req.once('end', () => clearTimeout(idle));
+  req.once('close', () => clearTimeout(idle));
   // The client may have gone while the request waited for its key check: 'close' has then already been emitted.
   if (req.destroyed) onClose();
 
@@ -124,8 +167,8 @@ export function parseNameList(value: string): string[] {
  * Runs an upload route. When the upload is refused part-way (a bad line, too large), the rest of the body is
  * discarded rather than read into a parser, the answer goes out at once, and the connection closes after it.
  */
-export async function handleUpload<T>(req: FastifyRequest, reply: FastifyReply, run: (source: UploadSource) => Promise<T>): Promise<T> {
-  const source = multipartUploadSource(req.raw, req.headers);
+export async function handleUpload<T>(req: FastifyRequest, reply: FastifyReply, idleMs: number, run: (source: UploadSource) => Promise<T>): Promise<T> {
+  const source = multipartUploadSource(req.raw, req.headers, idleMs);
   try {
     return await run(source);
   } catch (err) {

@@ -11,7 +11,7 @@ type Query = Record<string, string>;
 export function registerProviderRoutes(app: FastifyInstance, gw: Gateway): void {
   for (const route of ['azure', 'openai'] as const) {
     const prefix = `/${route}/v1`;
-    app.post(`${prefix}/files`, (req, reply) => handleUpload(req, reply, (upload) => callerFor(gw, req).providerRoutes.uploadFile({ route, upload })));
+    app.post(`${prefix}/files`, (req, reply) => handleUpload(req, reply, gw.config.limits.bodyIdleTimeoutMs, (upload) => callerFor(gw, req).providerRoutes.uploadFile({ route, upload })));
     app.get(`${prefix}/files`, async (req) => {
       const q = req.query as Query;
       return callerFor(gw, req).providerRoutes.listFiles({ route, limit: numberParam(q, 'limit'), after: stringParam(q, 'after') });

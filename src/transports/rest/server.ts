@@ -1,9 +1,15 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import { echo } from '../../domain/echo.js';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Gateway } from '../../domain/gateway.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerBatchRoutes } from './batches-routes.js';
+import { idleLimitedBody } from './body-idle.js';
 import { trackClientAbort } from './caller.js';
-import { toOpenAIError } from './errors.js';
+import type { Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { gatewayErrorOf } from '../../api/gateway-error-of.js';
+import { upstreamDetail } from '../../domain/upstream-error.js';
+import { rawErrorResponse, toOpenAIError } from './errors.js';
 import { registerFileRoutes } from './files-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerTrpc } from '../trpc/plugin.js';
@@ -25,14 +31,36 @@ export interface RestOptions {
  * answers without the `/v1` prefix, as LiteLLM does.
  */
 export function buildRestServer({ gw, isReady, logger, metrics }: RestOptions): FastifyInstance {
+  const { requestTimeoutMs } = gw.config.limits;
+  // The response each connection is writing, so a late parser error never writes over one already started.
+  const responding = new WeakMap<Socket, ServerResponse>();
   const app = Fastify({
     loggerInstance: logger || undefined,
     logger: logger ? undefined : false,
     bodyLimit: 1024 * 1024,
     keepAliveTimeout: 65_000,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Slow or lying clients (a Content-Length larger than the body) are cut off: Fastify's default is no limit.
+    // Bodies that stall are caught sooner, per request (body-idle.ts, multipart-upload.ts).
+    requestTimeout: requestTimeoutMs,
+    // IDs are at most 255 characters; longer path parameters reach the handler up to here and get its 404.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    // Errors before routing (a bad URL, a path parameter past the limit): OpenAI's envelope, not Fastify's.
+    frameworkErrors: (err, _req, reply) => {
+      const mapped = toOpenAIError(err);
+      void (reply as unknown as FastifyReply).code(mapped.status).send(mapped.body);
+    },
+    // Errors of Node's HTTP parser and its timeouts (408 request timeout, 431 headers too large, broken framing).
+    clientErrorHandler: (err, socket) => {
+      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable && !responding.get(socket as Socket)?.headersSent) socket.write(rawErrorResponse(err));
+      socket.destroy();
+    },
   }) as unknown as FastifyInstance;
+  // Node's defaults, stated: headers must arrive within 30 s (of a request's start), and be at most 16 KiB.
+  app.server.headersTimeout = Math.min(30_000, requestTimeoutMs);
 
+  // JSON and multipart only: a text/plain body is not a request this API knows (415, not a confusing 400).
+  app.removeContentTypeParser('text/plain');
   // Multipart bodies stay unread here: the upload route streams them through busboy.
   app.addContentTypeParser('multipart/form-data', (_req, _payload, done) => done(null));
   // The SDK sends `POST /batches/{id}/cancel` with no body; an empty JSON body is not an error.
@@ -47,15 +75,23 @@ export function buildRestServer({ gw, isReady, logger, metrics }: RestOptions): 
     }
   });
 
-  app.addHook('onRequest', async (req, reply) => trackClientAbort(req, reply.raw));
+  app.addHook('onRequest', async (req, reply) => {
+    responding.set(req.raw.socket, reply.raw);
+    trackClientAbort(req, reply.raw);
+  });
+  app.addHook('preParsing', async (req, _reply, payload) => idleLimitedBody(req.raw, payload, gw.config.limits.bodyIdleTimeoutMs));
 
   app.setErrorHandler((err, req, reply) => {
     const mapped = toOpenAIError(err);
     if (mapped.status >= 500) req.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'request failed');
+    const detail = upstreamDetail(gatewayErrorOf(err));
+    if (detail) req.log.warn({ event: 'upstream_error', status: mapped.status, detail }, 'a provider call failed');
+    // A request whose body was not read to its end (a timeout, a refused upload): the connection cannot be reused.
+    if (mapped.status === 408) reply.header('connection', 'close');
     void reply.code(mapped.status).headers(mapped.headers).send(mapped.body);
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: { message: `Unknown route: ${req.method} ${req.url.split('?')[0]}`, type: 'invalid_request_error', param: null, code: 'unknown_route' } });
+    void reply.code(404).send({ error: { message: `Unknown route: ${req.method} ${echo(req.url.split('?')[0])}`, type: 'invalid_request_error', param: null, code: 'unknown_route' } });
   });
 
   registerHealthRoutes(app, isReady);
