@@ -117,6 +117,11 @@ export interface Fault {
   times?: number;
   /** Destroy the socket without answering (after `delayMs`). */
   dropConnection?: boolean;
+  /**
+   * Route the request normally (an upload is stored) but hold the answer this long: the provider has done the
+   * work and the client does not know yet (for tests of a client that stops waiting at that moment).
+   */
+  holdResponseMs?: number;
 }
 
 export interface EmulatorTiming {

@@ -78,4 +78,15 @@ describe.each(DATABASES)('an input file is given back as uploaded (%s)', (db) =>
     expect(JSON.parse(text.split('\n')[0]).response.body.model).toBe('gpt-4o-batch');
     for (const model of DEPLOYMENT_MODELS) expect(text).not.toContain(`"${model}"`);
   });
+
+  it("answers 404 with our ID, not the provider's, when the copies are gone upstream", async () => {
+    const file = await s.client.files.create({ file: await toFile(Buffer.from(`${line('a', '"gpt-4o-batch"')}\n`), 'gone.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never);
+    const raw = [s.east, s.west].map((e) => [...e.files.keys()].at(-1)!);
+    s.east.files.delete(raw[0]);
+    s.west.files.delete(raw[1]);
+    const err = await s.client.files.content(file.id).catch((e) => e);
+    expect(err.status).toBe(404);
+    expect(err.message).toContain(file.id);
+    for (const id of raw) expect(err.message).not.toContain(id);
+  });
 });

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { FileLayoutChunk, FileReplica, type ManagedFile } from '../../db/entities/index.js';
-import type { ContentStream } from '../../providers/types.js';
+import { ProviderError, type ContentStream } from '../../providers/types.js';
 import type { Principal } from '../access/principal.js';
 import { notFound } from '../errors.js';
 import { providerFor, type Gateway } from '../gateway.js';
@@ -26,7 +26,8 @@ export async function managedFileContent(gw: Gateway, principal: Principal, id: 
       const deploymentModel = gw.config.deployments.find((d) => d.id === replica.deploymentId)?.model;
       return { ...(await asCallerSees(gw, file, replica, content, deploymentModel)), filename: file.filename };
     } catch (err) {
-      lastError = fromProviderError(err, 'Reading the file content');
+      // A provider's 404 names its own file ID: the caller hears of ours only.
+      lastError = err instanceof ProviderError && err.status === 404 ? notFound('file', id) : fromProviderError(err, 'Reading the file content');
     }
   }
   throw lastError;

@@ -200,7 +200,8 @@ async function writeReplicas(gw: Gateway, spool: SpooledBatchInput, fields: Uplo
   if (failure) {
     const reason = (failure as PromiseRejectedResult).reason;
     await deleteReplicas(gw, written, caller?.aborted ? 'caller left' : 'a copy failed');
-    gw.log.warn({ event: 'file_upload_failed', written: written.length, of: deployments.length, error: String(reason?.message ?? reason) }, 'replica write failed; rolled back');
+    const why = caller?.aborted ? 'the caller left; copies rolled back' : 'replica write failed; rolled back';
+    gw.log.warn({ event: caller?.aborted ? 'file_upload_cancelled' : 'file_upload_failed', written: written.length, of: deployments.length, error: String(reason?.message ?? reason) }, why);
     throw reason;
   }
   return written;

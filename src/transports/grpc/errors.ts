@@ -27,7 +27,10 @@ export function mapErrors(log: Logger): ServerMiddleware {
     try {
       return yield* call.next(call.request, context);
     } catch (err) {
-      if (isAbort(err) || context.signal.aborted) throw err; // the client is gone: nobody to tell
+      // The client is gone: nobody to tell. Rethrown as an AbortError, which nice-grpc drops silently (anything
+      // else it reports as an uncaught error of the method).
+      if (isAbort(err)) throw err;
+      if (context.signal.aborted) throw Object.assign(new Error('The client cancelled the call'), { name: 'AbortError' });
       const mapped = toServerError(err, context.trailer);
       const detail = upstreamDetail(gatewayErrorOf(err));
       if (detail) log.warn({ event: 'upstream_error', method: call.method.path, detail }, 'a provider call failed');

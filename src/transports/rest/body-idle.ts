@@ -20,6 +20,9 @@ const hasBody = (req: IncomingMessage) =>
 export function idleLimitedBody(req: IncomingMessage, payload: Readable, idleMs: number): Readable {
   if (!hasBody(req) || /^multipart\//i.test(req.headers['content-type'] ?? '')) return payload;
   const out = new PassThrough();
+  // A route may read the raw request instead (tRPC's byte-stream uploads): then nobody listens on this copy, and
+  // the client's abort, passed on below, would be an uncaught error that ends the process.
+  out.on('error', () => undefined);
   const timer = setTimeout(() => {
     payload.removeListener('data', onData);
     payload.resume(); // whatever still comes is discarded; the answer closes the connection
