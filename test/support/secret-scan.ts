@@ -17,8 +17,14 @@ export function watchGateway(url: string): void {
   gatewayOrigins.add(new URL(url).origin);
 }
 
+/** Secrets made at run time (the Vertex emulator's service-account private key): watched like the fixed ones. */
+const runtimeSecrets = new Set<string>();
+export function watchSecret(secret: string): void {
+  runtimeSecrets.add(secret);
+}
+
 export function secretsToWatch(): string[] {
-  return [...PROVIDER_SECRETS, ...virtualKeySecrets];
+  return [...PROVIDER_SECRETS, ...runtimeSecrets, ...virtualKeySecrets];
 }
 
 /**

@@ -12,6 +12,7 @@ import { newFileId } from '../ids.js';
 import { spoolBatchInput, type SpooledBatchInput } from '../jsonl/spool.js';
 import { lineError } from '../jsonl/validate-line.js';
 import { fromProviderError } from '../upstream-error.js';
+import { assertTranslatable } from './check-translatable.js';
 import { toFileObject, type FileObject } from './file-object.js';
 
 export interface UploadFields {
@@ -61,6 +62,7 @@ export async function uploadManagedFile(gw: Gateway, principal: Principal, sourc
     const fields = await source.fields();
     throwIfCancelled(signal);
     const deployments = resolveTargets(gw, principal, fields, spool);
+    await assertTranslatable(spool, deployments); // a Vertex target refuses lines Gemini cannot take
     const replicas = await writeReplicas(gw, spool, fields, deployments, signal);
     const createdAt = Math.floor(Date.now() / 1000);
     const file = {

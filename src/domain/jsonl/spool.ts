@@ -31,6 +31,8 @@ export interface SpooledBatchInput {
   endpoint: string;
   /** Each distinct `body.model`, with the first line that used it (for errors that name a line). */
   models: Map<string, number>;
+  /** Numbers of the blank lines skipped, ascending: lets a later pass over the spool name the client's line numbers. */
+  blankLines?: number[];
   /** Bytes of the copy for a deployment whose model is `model`. */
   bytesFor(model: string): number;
   /** The copy for a deployment, streamed from disk; call once per upload attempt. */
@@ -60,6 +62,7 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
   const layout = new LayoutRecorder(layoutWriter);
   const seen = new Map<string, number>();
   const models = new Map<string, number>();
+  const blankLines: number[] = [];
   const yielder = new EventLoopYielder();
   let originalBytes = 0;
   let templateBytes = 0;
@@ -100,6 +103,7 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
           await layout.bom();
         }
         if (isBlankLine(buf, start, end)) {
+          blankLines.push(lineNo);
           // Kept cheap (no slice, no await) for the usual run of identical blank lines.
           if (!layout.repeat('b', term, buf, start, end)) await layout.add('b', term, buf.subarray(start, end));
           continue;
@@ -157,6 +161,7 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
     lines: lineCount,
     endpoint,
     models,
+    blankLines,
     bytesFor: (model) => templateBytes + lineCount * perLine(model),
     read: (model) => substitute(createReadStream(path, { highWaterMark: 256 * 1024 }), placeholderJson, JSON.stringify(model)),
     layout: (chunkBytes) => createReadStream(layoutPath, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>,
