@@ -70,7 +70,13 @@ export async function listManagedBatches(gw: Gateway, principal: Principal, inpu
     if (!cursor) return { object: 'list' as const, data: [], first_id: null, last_id: null, has_more: false };
     where.$or = [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { $lt: cursor.id } }];
   }
-  const rows = await em.find(ManagedBatch, where, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: limit + 1 });
+  // Only what a page shows, and no identity map: these rows are read once and never written through this em.
+  const rows = await em.find(ManagedBatch, where, {
+    fields: ['id', 'createdAt', 'snapshot'],
+    orderBy: { createdAt: 'desc', id: 'desc' },
+    limit: limit + 1,
+    disableIdentityMap: true,
+  });
   const data = rows.slice(0, limit).map((r) => r.snapshot as unknown as BatchObject);
   return { object: 'list' as const, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: rows.length > limit };
 }
