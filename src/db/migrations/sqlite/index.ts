@@ -2,6 +2,7 @@ import { Migration20261122005735 } from './Migration20261122005735.js';
 import { Migration20261122010735 } from './Migration20261122010735.js';
 import { Migration20261122015956 } from './Migration20261122015956.js';
 import { Migration20261202155815 } from './Migration20261202155815.js';
+import { Migration20261202164500 } from './Migration20261202164500.js';
 
 /** Every migration of this dialect, oldest first (listed, not globbed, so tsx and bundles see the same set). */
 export const sqliteMigrations = [
@@ -9,4 +10,5 @@ export const sqliteMigrations = [
   Migration20261122010735, // provider_object: ownership of pass-through route objects
   Migration20261122015956, // idempotency_record: Idempotency-Key on batch create
   Migration20261202155815, // file_layout_chunk: what makes an input file's exact upload recoverable from a copy
+  Migration20261202164500, // output/error filenames: ours (<batch id>_output.jsonl), not the provider's
 ];
