@@ -78,8 +78,11 @@ describe('replaceTokens', () => {
       '{"id":"r2","custom_id":"b","response":{"status_code":200,"body":{"model":"gpt-4o-2024-08-06"}}}',
       '{"id":"r3","custom_id":"c","response":null,"error":{"message":"dep-x"}}',
       '',
+      '',
+      '{"id":"r4","custom_id":"d","response":{"body":{"model":"dep-x"}}}',
+      '',
     ].join('\n');
     const back = await collect(replaceTokens(chunks(Buffer.from(out), 9), RESPONSE_MODEL_PATH, (t) => (t.toString() === '"dep-x"' ? Buffer.from('"group"') : null)));
-    expect(back.toString()).toBe(out.replace('"model":"dep-x"', '"model":"group"'));
+    expect(back.toString()).toBe(out.replaceAll('"model":"dep-x"', '"model":"group"'));
   });
 });

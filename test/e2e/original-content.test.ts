@@ -4,6 +4,7 @@ import { createSluiceGrpcClient, readFileContent, uploadRequests } from '../../c
 import { createSluiceClient, readText, uploadBody } from '../../clients/trpc/index.js';
 import { DATABASES } from '../../dev/databases.js';
 import { DEPLOYMENT_MODELS } from '../../dev/emulated-stack.js';
+import { FileLayoutChunk } from '../../src/db/entities/index.js';
 import { MASTER_KEY, startStack, type Stack } from '../support/stack.js';
 import { waitForBatch } from '../support/wait.js';
 
@@ -63,6 +64,9 @@ describe.each(DATABASES)('an input file is given back as uploaded (%s)', (db) =>
     }
     const size = (await s.client.files.retrieve(id)).bytes;
     expect(size).toBe(TRICKY.length);
+    expect(await s.gateway.gw.em().count(FileLayoutChunk, { fileId: id })).toBeGreaterThan(0);
+    await s.client.files.delete(id);
+    expect(await s.gateway.gw.em().count(FileLayoutChunk, { fileId: id })).toBe(0); // deleted with the file
   });
 
   it("names an output file after our batch ID and gives its lines the group's name, not the deployment's", async () => {

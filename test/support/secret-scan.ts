@@ -67,6 +67,20 @@ globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<
   return res;
 };
 
+/**
+ * The same scan for answers that do not travel through fetch (gRPC): `what` names the call in the report.
+ * Returns `value` unchanged.
+ */
+export function scanAnswer<T>(what: string, value: T): T {
+  const text = typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : JSON.stringify(value) ?? '';
+  for (const secret of secretsToWatch()) {
+    if (text.includes(secret)) leaks.push(`${what}: answer contains a secret (${secret.slice(0, 6)}…)`);
+  }
+  const deployment = deploymentNameIn(text);
+  if (deployment) leaks.push(`${what}: answer contains the deployment model name ${deployment}`);
+  return value;
+}
+
 /** Throws if a response or one of `logLines` held a secret. */
 export function assertNoSecretLeaks(logLines: string[]): void {
   const all = logLines.join('\n');

@@ -5,6 +5,7 @@ import { APIError } from 'openai';
 import type { Batch as GrpcBatch, File as GrpcFile } from '../../clients/grpc/index.js';
 import { createSluiceGrpcClient, readFileContent, uploadRequests } from '../../clients/grpc/index.js';
 import { createSluiceClient, readText, uploadBody } from '../../clients/trpc/index.js';
+import { scanAnswer } from './secret-scan.js';
 import type { Stack } from './stack.js';
 import { waitForBatch } from './wait.js';
 
@@ -108,7 +109,17 @@ export function restClient(s: Stack, key: string): TransportClient {
   };
 }
 
+/** gRPC answers do not pass through the fetch-level scan: each one is scanned here (secret-scan.ts). */
 export function grpcClient(s: Stack, key: string): TransportClient {
+  const client = unscannedGrpcClient(s, key);
+  for (const [verb, fn] of Object.entries(client)) {
+    if (typeof fn !== 'function' || verb === 'close') continue;
+    (client as unknown as Record<string, unknown>)[verb] = async (...args: unknown[]) => scanAnswer(`gRPC ${verb}`, await (fn as (...a: unknown[]) => Promise<unknown>)(...args));
+  }
+  return client;
+}
+
+function unscannedGrpcClient(s: Stack, key: string): TransportClient {
   const c = createSluiceGrpcClient(s.grpcAddress, key);
   return {
     name: 'grpc',

@@ -62,7 +62,10 @@ export async function* replaceTokens(copy: AsyncIterable<Uint8Array>, path: read
 async function* copyLines(copy: AsyncIterable<Uint8Array>, keepLast = false): AsyncGenerator<Buffer> {
   let endedWithNewline = true;
   for await (const batch of splitLineBatches(copy)) {
-    for (let i = 0; i < batch.starts.length; i++) yield batch.buf.subarray(batch.starts[i], batch.ends[i]);
+    for (let i = 0; i < batch.starts.length; i++) {
+      const line = batch.buf.subarray(batch.starts[i], batch.ends[i]);
+      for (let n = 0; n < batch.counts[i]; n++) yield line;
+    }
     endedWithNewline = !batch.lastUnterminated;
   }
   if (keepLast && endedWithNewline) yield Buffer.alloc(0);

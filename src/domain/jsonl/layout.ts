@@ -44,14 +44,17 @@ export class LayoutRecorder {
     return true;
   }
 
-  /** One line of the upload, in order. Only call `add` again after the returned promise settles. */
-  async add(kind: 'r' | 'b', term: Terminator, extra: Buffer): Promise<void> {
-    if (this.repeat(kind, term, extra, 0, extra.length)) return;
+  /** `n` more lines of the upload (default 1), in order. Only call `add` again after the returned promise settles. */
+  async add(kind: 'r' | 'b', term: Terminator, extra: Buffer, n = 1): Promise<void> {
+    if (this.repeat(kind, term, extra, 0, extra.length)) {
+      this.count += n - 1;
+      return;
+    }
     await this.finish();
     this.kind = kind;
     this.term = term;
     this.extra = Buffer.from(extra); // a copy: `extra` may be a view into a chunk we must not keep
-    this.count = 1;
+    this.count = n;
   }
 
   /** Writes the run in progress. */

@@ -48,6 +48,8 @@ export interface LineBatch {
   buf: Buffer;
   starts: number[];
   ends: number[];
+  /** How many lines entry k stands for: more than 1 only for a run of empty "\n"-terminated lines. */
+  counts: number[];
   /** The last line of the stream had no "\n" (only ever set on the final batch). */
   lastUnterminated: boolean;
 }
@@ -70,22 +72,26 @@ export async function* splitLineBatches(chunks: AsyncIterable<Uint8Array>): Asyn
       // Only the line that straddles two chunks is copied, never the whole chunk.
       const line = Buffer.concat([rest, buf.subarray(0, nl)]);
       rest = null;
-      yield { buf: line, starts: [0], ends: [line.length], lastUnterminated: false };
+      yield { buf: line, starts: [0], ends: [line.length], counts: [1], lastUnterminated: false };
       start = nl + 1;
       nl = buf.indexOf(10, start);
     }
     const starts: number[] = [];
     const ends: number[] = [];
+    const counts: number[] = [];
     for (; nl !== -1; nl = buf.indexOf(10, start)) {
+      let n = 1;
+      if (nl === start) while (nl + n < buf.length && buf[nl + n] === 10) n++; // a run of empty lines: one entry
       starts.push(start);
       ends.push(nl);
-      start = nl + 1;
+      counts.push(n);
+      start = nl + n;
     }
     // Copy the tail so the (possibly large) chunk it came from can be collected.
     rest = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
-    if (starts.length) yield { buf, starts, ends, lastUnterminated: false };
+    if (starts.length) yield { buf, starts, ends, counts, lastUnterminated: false };
   }
-  if (rest && rest.length > 0) yield { buf: rest, starts: [0], ends: [rest.length], lastUnterminated: true };
+  if (rest && rest.length > 0) yield { buf: rest, starts: [0], ends: [rest.length], counts: [1], lastUnterminated: true };
 }
 
 /** Gives the event loop a turn (health checks, other uploads) when a CPU-bound pass has held it for a while. */

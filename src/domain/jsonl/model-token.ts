@@ -97,7 +97,7 @@ export function scanJsonLine(line: Buffer, path: readonly string[]): LineScan {
 }
 
 function decodeKey(line: Buffer, start: number, end: number): string {
-  const escaped = line.indexOf(BACKSLASH, start) !== -1 && line.indexOf(BACKSLASH, start) < end;
+  const escaped = line.subarray(start, end).includes(BACKSLASH); // bounded: a search to the line's end per key is quadratic
   if (!escaped) return line.toString('utf8', start + 1, end - 1);
   try {
     return JSON.parse(line.toString('utf8', start, end)) as string;

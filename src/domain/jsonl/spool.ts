@@ -42,6 +42,8 @@ export interface SpooledBatchInput {
   dispose(): Promise<void>;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /**
  * One streaming pass over the client's bytes: check every line, enforce the limits, write the template and the
  * layout. Nothing reaches a provider until this has succeeded, so a bad line costs the user nothing upstream.
@@ -88,8 +90,14 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
   try {
     for await (const batch of splitLineBatches(counted())) {
       if (signal?.aborted) throw signal.reason;
-      const { buf, starts, ends } = batch;
+      const { buf, starts, ends, counts } = batch;
       for (let i = 0; i < starts.length; i++) {
+        if (counts[i] > 1) {
+          // A run of empty lines ("\n\n\n…"): one layout step for all of them, however many.
+          lineNo += counts[i];
+          await layout.add('b', 1, EMPTY, counts[i]);
+          continue;
+        }
         lineNo++;
         let start = starts[i];
         let end = ends[i];
