@@ -280,6 +280,21 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
         c.close();
       }
     });
+
+    it('batch metadata with a NUL → INVALID_ARGUMENT before any provider call', async () => {
+      const c = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
+      try {
+        const file = await s.client.files.create({ file: new File([chatJsonl(2)], 'g.jsonl'), purpose: 'batch' });
+        const before = upstreamBatchCreates();
+        const err = await c.batches
+          .createBatch({ inputFileId: file.id, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: { note: 'x\u0000' } })
+          .then(() => null, (e: unknown) => e);
+        expect((err as ClientError).code).toBe(Status.INVALID_ARGUMENT);
+        expect(upstreamBatchCreates()).toBe(before);
+      } finally {
+        c.close();
+      }
+    });
   });
 });
 
