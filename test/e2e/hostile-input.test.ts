@@ -266,6 +266,28 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
     });
   });
 
+  describe('provider failures in our words', () => {
+    it.each([
+      ['a dropped connection', 503, { dropConnection: true }],
+      ['a 500 whose body names an internal URL', 502, { status: 500, body: 'boom at http://127.0.0.1:1/internal/x' }],
+    ])('%s → %i, no provider text, URL or host', async (_name, status, fault) => {
+      const form = new FormData();
+      form.append('purpose', 'batch');
+      form.append('file', new Blob([chatJsonl(1)]), 'r.jsonl');
+      const uploaded = await fetch(`${s.url}/azure/v1/files`, { method: 'POST', headers: auth, body: form });
+      expect(uploaded.status).toBe(200);
+      const { id } = (await uploaded.json()) as { id: string };
+      s.east.injectFault({ method: 'GET', path: /\/files\//, ...fault });
+      try {
+        const res = await call('GET', `/azure/v1/files/${id}`);
+        await expectError(res, status);
+        expect(res.text).not.toMatch(/boom|internal\/x/);
+      } finally {
+        s.east.clearFaults();
+      }
+    });
+  });
+
   describe('gRPC', () => {
     it('a 100 KB ID gives NOT_FOUND with a short message', async () => {
       const c = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
