@@ -4,13 +4,15 @@ import { promisify } from 'node:util';
 import { Client } from 'undici';
 
 const run = promisify(execFile);
-const AUTOCANNON = fileURLToPath(new URL('./node_modules/autocannon/autocannon.js', import.meta.url));
+const AUTOCANNON = fileURLToPath(new URL('./autocannon-paths.mjs', import.meta.url));
 
 /** One GET endpoint of one system, as the load generators call it. */
 export interface Target {
   origin: string;
   path: string;
   headers: Record<string, string>;
+  /** For throughput: one path per connection (defaults to `path` on every connection). */
+  paths?: string[];
 }
 
 export interface Throughput {
@@ -23,13 +25,12 @@ export interface Throughput {
 
 /**
  * autocannon (bench/node_modules) in a process of its own, so that the load generator's CPU is not the bench's:
- * `connections` keep-alive connections, one request in flight on each, for `seconds`.
+ * `connections` keep-alive connections, one request in flight on each, for `seconds`; connection i asks for
+ * `paths[i]` (autocannon-paths.mjs).
  */
 export async function throughput(target: Target, connections: number, seconds: number): Promise<Throughput> {
-  const headerArgs = Object.entries(target.headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
-  const { stdout } = await run(process.execPath, [AUTOCANNON, '--json', '-c', String(connections), '-d', String(seconds), ...headerArgs, target.origin + target.path], {
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const args = { origin: target.origin, paths: target.paths ?? [target.path], headers: target.headers, connections, seconds };
+  const { stdout } = await run(process.execPath, [AUTOCANNON, JSON.stringify(args)], { maxBuffer: 16 * 1024 * 1024 });
   const r = JSON.parse(stdout) as { duration: number; '2xx': number; non2xx: number; errors: number; timeouts: number };
   return { rps: r['2xx'] / r.duration, ok: r['2xx'], failures: r.non2xx + r.errors + r.timeouts };
 }

@@ -24,6 +24,9 @@ import { median, percentile, sequentialLatencies, throughput, type Target } from
 import { startPortkey, startStandin, type Portkey, type Standin } from './other-systems.js';
 import { resultsTable, type BenchResults, type Details } from './report.js';
 import { createRunningBatch, createVirtualKey, seedFinishedBatches, type RunningBatch } from './seed.js';
+
+/** The throughput runs' connections: each polls a running batch of its own (see autocannon-paths.mjs). */
+const CONNECTIONS = 10;
 import { startSluice, writeSluiceConfig, MODEL_GROUP, type SluiceProcess } from './sluice-process.js';
 import { grpcUpload, multipartUpload, writeBatchInput } from './uploads.js';
 
@@ -84,6 +87,8 @@ interface Stack {
   sluice: SluiceProcess;
   key: string;
   batch: RunningBatch;
+  /** One running batch per throughput connection; `batch` is the first. */
+  batches: RunningBatch[];
   largeFile: { path: string; bytes: number };
   smallFile: { path: string; bytes: number };
 }
@@ -98,7 +103,9 @@ async function startStack(opts: { cpuProfileDir?: string; listBatches: number })
   const sluice = await startSluice(config, db.url, opts);
   log(`sluice (npm start, PostgreSQL) at ${sluice.url}, gRPC ${sluice.grpcAddress}, pid ${sluice.pid}`);
   const key = await createVirtualKey(sluice.url, MASTER_KEY);
-  const batch = await createRunningBatch(sluice.url, key, db.url);
+  const batches: RunningBatch[] = [];
+  for (let i = 0; i < CONNECTIONS; i++) batches.push(await createRunningBatch(sluice.url, key, db.url));
+  const batch = batches[0];
   if (opts.listBatches > 0) {
     const started = performance.now();
     await seedFinishedBatches(db.url, batch.id, opts.listBatches);
@@ -109,15 +116,18 @@ async function startStack(opts: { cpuProfileDir?: string; listBatches: number })
   largeFile.bytes = await writeBatchInput(largeFile.path, plan.largeLines);
   smallFile.bytes = await writeBatchInput(smallFile.path, plan.smallLines);
   log(`generated ${(largeFile.bytes / MB).toFixed(1)} MB / ${plan.largeLines} lines and ${(smallFile.bytes / MB).toFixed(1)} MB / ${plan.smallLines} lines`);
-  return { standin, sluice, key, batch, largeFile, smallFile };
+  return { standin, sluice, key, batch, batches, largeFile, smallFile };
 }
 
 function retrieveTargets(stack: Stack, portkey?: Portkey, sluiceDefault?: SluiceProcess) {
   const upstream = stack.standin.urls[stack.batch.deploymentIndex];
-  const viaSluice = (s: SluiceProcess): Target => ({ origin: s.url, path: `/v1/batches/${stack.batch.id}`, headers: { authorization: `Bearer ${stack.key}` } });
+  const sluicePaths = stack.batches.map((b) => `/v1/batches/${b.id}`);
+  // The stand-in answers any batch id on either deployment: the direct and Portkey calls poll the same batches.
+  const upstreamPaths = stack.batches.map((b) => `/v1/batches/${b.providerBatchId}`);
+  const viaSluice = (s: SluiceProcess): Target => ({ origin: s.url, path: sluicePaths[0], paths: sluicePaths, headers: { authorization: `Bearer ${stack.key}` } });
   return {
-    direct: { origin: new URL(upstream).origin, path: `/v1/batches/${stack.batch.providerBatchId}`, headers: { authorization: `Bearer ${UPSTREAM_KEY}` } } as Target,
-    portkey: portkey ? ({ origin: portkey.url, path: `/v1/batches/${stack.batch.providerBatchId}`, headers: portkey.headers(upstream, UPSTREAM_KEY) } as Target) : undefined,
+    direct: { origin: new URL(upstream).origin, path: upstreamPaths[0], paths: upstreamPaths, headers: { authorization: `Bearer ${UPSTREAM_KEY}` } } as Target,
+    portkey: portkey ? ({ origin: portkey.url, path: upstreamPaths[0], paths: upstreamPaths, headers: portkey.headers(upstream, UPSTREAM_KEY) } as Target) : undefined,
     sluice: viaSluice(stack.sluice),
     sluice_default: sluiceDefault ? viaSluice(sluiceDefault) : undefined,
   };
@@ -153,13 +163,13 @@ async function fullRun(): Promise<void> {
 
   // Throughput at 10 connections, interleaved.
   const systems = ['direct', 'portkey', 'sluice', 'sluice_default'] as const;
-  for (const name of systems) await throughput(targets[name], 10, plan.warmSeconds);
+  for (const name of systems) await throughput(targets[name], CONNECTIONS, plan.warmSeconds);
   const rps: Record<(typeof systems)[number], number[]> = { direct: [], portkey: [], sluice: [], sluice_default: [] };
   const upstreamPerRetrieve: Record<'sluice' | 'sluice_default', number[]> = { sluice: [], sluice_default: [] };
   for (let round = 0; round < plan.retrieveRounds; round++) {
     for (const name of rotated(systems, round)) {
       const before = await upstreamRetrieves(stack);
-      const r = await throughput(targets[name], 10, plan.retrieveSeconds);
+      const r = await throughput(targets[name], CONNECTIONS, plan.retrieveSeconds);
       const upstream = (await upstreamRetrieves(stack)) - before;
       if (r.failures > 0) log(`warning: ${name} had ${r.failures} failed requests (not counted)`);
       rps[name].push(r.rps);
@@ -274,9 +284,9 @@ async function profileRun(): Promise<void> {
   const stack = await startStack({ cpuProfileDir: profileDir, listBatches: 0 });
   const { sluice: target, direct } = retrieveTargets(stack);
   await sequentialLatencies(direct, { count: 1 });
-  await throughput(target, 10, plan.warmSeconds);
+  await throughput(target, CONNECTIONS, plan.warmSeconds);
   const retrieveFrom = nowUs();
-  const r = await throughput(target, 10, plan.retrieveSeconds);
+  const r = await throughput(target, CONNECTIONS, plan.retrieveSeconds);
   const retrieveTo = nowUs();
   log(`retrieve under the profiler: ${Math.round(r.rps)} req/s at 10 connections for ${plan.retrieveSeconds} s`);
 

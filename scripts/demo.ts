@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the newcomer's first command. Starts two emulated Azure OpenAI deployments of one model
  * group, starts sluice on an embedded SQLite file, and runs the developer flow with the official OpenAI SDK,
- * printing each step.
+ * printing each step. Then the same flow on a mixed group: one Azure deployment and one Vertex AI (Gemini)
+ * deployment (emulated token endpoint, Cloud Storage and batchPredictionJobs).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,13 +11,14 @@ import OpenAI, { toFile } from 'openai';
 import { pino } from 'pino';
 import { startGateway } from '../src/app.js';
 import { buildConfig } from '../src/config/load.js';
-import { startAzureEmulator } from '../dev/emulators/index.js';
+import { startAzureEmulator, startVertexEmulator } from '../dev/emulators/index.js';
 
 const step = (n: number, text: string) => console.log(`\n[${n}] ${text}`);
 const timing = { validatingMs: 300, inProgressMs: 600, finalizingMs: 300, cancellingMs: 300 };
 
 const east = await startAzureEmulator({ apiKey: 'demo-key-east', deployments: ['gpt-4o-batch-eastus'], timing });
 const west = await startAzureEmulator({ apiKey: 'demo-key-west', deployments: ['gpt-4o-batch-swedencentral'], timing });
+const vertex = await startVertexEmulator({ project: 'demo-project', timing: { pendingMs: 300, runningMs: 600, cancellingMs: 300 } });
 const deployments = new Map([
   [east, 'eastus (azure/gpt-4o-batch-eastus)'],
   [west, 'swedencentral (azure/gpt-4o-batch-swedencentral)'],
@@ -25,9 +27,12 @@ const config = buildConfig({
   model_list: [
     { model_name: 'gpt-4o-batch', litellm_params: { model: 'azure/gpt-4o-batch-eastus', api_base: east.url, api_key: 'os.environ/DEMO_KEY_EAST', api_version: '2024-10-21' }, model_info: { mode: 'batch', id: 'eastus', input_cost_per_token_batches: 0.00000125, output_cost_per_token_batches: 0.000005 } },
     { model_name: 'gpt-4o-batch', litellm_params: { model: 'azure/gpt-4o-batch-swedencentral', api_base: west.url, api_key: 'os.environ/DEMO_KEY_WEST', api_version: '2024-10-21' }, model_info: { mode: 'batch', id: 'swedencentral', input_cost_per_token_batches: 0.00000125, output_cost_per_token_batches: 0.000005 } },
+    // A mixed group: the east Azure deployment and Gemini on Vertex AI (files in GCS, LiteLLM's keys).
+    { model_name: 'mixed-batch', litellm_params: { model: 'azure/gpt-4o-batch-eastus', api_base: east.url, api_key: 'os.environ/DEMO_KEY_EAST', api_version: '2024-10-21' }, model_info: { mode: 'batch', id: 'mixed-azure' } },
+    { model_name: 'mixed-batch', litellm_params: { model: 'vertex_ai/gemini-2.5-flash', vertex_project: 'demo-project', vertex_location: 'us-central1', vertex_credentials: 'os.environ/DEMO_VERTEX_CREDENTIALS', gcs_bucket_name: 'demo-batches', api_base: vertex.url, gcs_api_base: vertex.url }, model_info: { mode: 'batch', id: 'mixed-vertex' } },
   ],
   general_settings: { master_key: 'sk-demo-master' },
-}, { DEMO_KEY_EAST: 'demo-key-east', DEMO_KEY_WEST: 'demo-key-west' });
+}, { DEMO_KEY_EAST: 'demo-key-east', DEMO_KEY_WEST: 'demo-key-west', DEMO_VERTEX_CREDENTIALS: JSON.stringify(vertex.serviceAccountKey) });
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-demo-'));
 const gateway = await startGateway({ config, databaseUrl: join(dir, 'demo.sqlite'), port: 0, logger: pino({ level: 'silent' }) });
@@ -88,9 +93,40 @@ try {
   step(9, 'delete the input file: every replica goes');
   await client.files.delete(file.id);
   console.log(`    provider files left with purpose=batch: ${[...deployments.keys()].map((e) => [...e.files.values()].filter((f) => f.purpose === 'batch').length).join(' + ')}`);
+
+  step(10, 'a mixed group (mixed-batch = 1 Azure + 1 Vertex AI Gemini deployment): upload once');
+  const mixedLines = lines.map((l) => l.replace('"gpt-4o-batch"', '"mixed-batch"'));
+  const mixed = await client.files.create({ file: await toFile(Buffer.from(mixedLines.join('\n') + '\n'), 'mixed.jsonl'), purpose: 'batch', target_model_names: 'mixed-batch' } as never);
+  const azureCopy = [...east.files.values()].at(-1)!;
+  const gcsCopy = [...vertex.objects.values()].filter((o) => !o.name.endsWith('.openai.jsonl')).at(-1)!;
+  console.log(`    unified file: ${mixed.id}`);
+  console.log(`    Azure replica ${azureCopy.id}: ${azureCopy.content.toString().split('\n')[0].slice(0, 110)}…`);
+  console.log(`    Vertex replica gs://${gcsCopy.bucket}/${gcsCopy.name}: ${gcsCopy.data.toString().split('\n')[0]}`);
+
+  step(11, 'two batches on it: one lands on each deployment; both answer in OpenAI format');
+  const jobsBefore = vertex.jobs.size;
+  const mixedBatches = [
+    await client.batches.create({ input_file_id: mixed.id, endpoint: '/v1/chat/completions', completion_window: '24h' }),
+    await client.batches.create({ input_file_id: mixed.id, endpoint: '/v1/chat/completions', completion_window: '24h' }),
+  ];
+  console.log(`    Vertex batchPredictionJobs created: ${vertex.jobs.size - jobsBefore}`);
+  for (const b of mixedBatches) {
+    let cur = b;
+    while (!['completed', 'failed', 'expired', 'cancelled'].includes(cur.status)) {
+      await new Promise((r) => setTimeout(r, 150));
+      cur = await client.batches.retrieve(b.id);
+    }
+    const out = (await (await client.files.content(cur.output_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l));
+    console.log(`    ${cur.id}: ${cur.status} ${JSON.stringify(cur.request_counts)}, model ${out[0].response.body.model}`);
+    for (const o of out) console.log(`      ${o.custom_id}: "${o.response.body.choices[0].message.content}" finish ${o.response.body.choices[0].finish_reason}, usage ${JSON.stringify(o.response.body.usage)}`);
+    const spend = (await (await fetch(`${gateway.url}/spend/logs?batch_id=${cur.id}`, { headers: { authorization: 'Bearer sk-demo-master' } })).json()) as Record<string, unknown>[];
+    for (const l of spend) console.log(`      cost: ${l.prompt_tokens} input + ${l.completion_tokens} output tokens → $${l.spend}`);
+  }
+  await client.files.delete(mixed.id);
+  console.log(`    deleted ${mixed.id}: GCS input objects left (Gemini lines + request copy): ${[...vertex.objects.keys()].filter((k) => k.includes('/sluice/files/')).length}`);
   console.log('\nDone. Start your own with: npm start -- --config examples/config.yaml');
 } finally {
   await gateway.close();
-  await Promise.all([east.close(), west.close()]);
+  await Promise.all([east.close(), west.close(), vertex.close()]);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -3,6 +3,8 @@ import { pino, type Logger } from 'pino';
 import { ConfigError } from './config/load.js';
 import type { GatewayConfig } from './config/types.js';
 import { DEFAULT_SQLITE_PATH, dialectOf, openDatabase, type Database } from './db/orm.js';
+import { PrincipalCache } from './domain/access/principal-cache.js';
+import { BatchRouteCache } from './domain/batches/batch-route-cache.js';
 import type { Gateway } from './domain/gateway.js';
 import { DeploymentHealth } from './domain/routing/health.js';
 import { GatewayMetrics } from './observability/metrics.js';
@@ -12,7 +14,9 @@ import { describeSystemError, StartupError } from './startup-error.js';
 import { startGrpcServer } from './transports/grpc/server.js';
 import { buildRestServer } from './transports/rest/server.js';
 import { BatchTracker, type TrackerOptions } from './workers/batch-tracker.js';
-import { BatchWebhook, type WebhookOptions } from './workers/batch-webhook.js';
+import { CreateReconciler } from './workers/create-reconciler.js';
+import { ReplicaJanitor, type JanitorOptions } from './workers/replica-janitor.js';
+import { WebhookOutbox, type WebhookOptions } from './workers/webhook-outbox.js';
 
 export interface StartOptions {
   config: GatewayConfig;
@@ -25,8 +29,10 @@ export interface StartOptions {
   grpcPort?: number | false;
   /** The batch tracker (workers/): false disables it; intervals set here win over general_settings. */
   tracker?: false | TrackerOptions;
-  /** Retry timing of the batch webhook (general_settings.batch_webhook_url). */
+  /** Retry timing of the batch webhook outbox (general_settings.batch_webhook_url). */
   webhook?: WebhookOptions;
+  /** Retry timing of the replica janitor (pending deletes). */
+  janitor?: JanitorOptions;
   /** Start without `general_settings.master_key`: calls without a valid virtual key act as the admin. */
   noAuth?: boolean;
 }
@@ -77,6 +83,8 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     config,
     providers: new ProviderRegistry([...opts.config.deployments, ...opts.config.providerRoutes.values()], opts.config.masterKey ? [opts.config.masterKey] : [], allObservers(metrics.upstreamObserver, tracingObserver())),
     health: new DeploymentHealth(),
+    principals: new PrincipalCache(),
+    batchRoutes: new BatchRouteCache(),
     log,
     em: db.em,
     listeners: [metrics.listener],
@@ -89,8 +97,10 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       'AUTHENTICATION IS OFF (--no-auth): every call without a valid virtual key acts as the admin. For local development only: never expose this port.',
     );
   }
-  const webhook = config.webhook ? new BatchWebhook(config.webhook, log, opts.webhook) : undefined;
+  const webhook = config.webhook ? new WebhookOutbox(gw, db.dialect, config.webhook, opts.webhook) : undefined;
   if (webhook) gw.listeners!.push(webhook.listener);
+  const janitor = new ReplicaJanitor(gw, db.dialect, opts.janitor);
+  const reconciler = new CreateReconciler(gw, db.dialect);
   const tracker = opts.tracker === false ? undefined : new BatchTracker(gw, db.dialect, opts.tracker);
   let ready = false;
   const app = buildRestServer({
@@ -123,6 +133,9 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   }
   ready = true;
   tracker?.start();
+  webhook?.start();
+  janitor.start();
+  reconciler.start();
   const port = (app.server.address() as AddressInfo).port;
   const host = opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1';
   log.info({ event: 'started', port, database: db.dialect, deployments: opts.config.deployments.length }, 'sluice listening');
@@ -144,7 +157,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       }, drainMs);
       await Promise.all([tracker?.stop(drainMs), grpc?.close(drainMs), app.close()]);
       clearTimeout(cut);
-      await webhook?.close();
+      await Promise.all([webhook?.stop(), janitor.stop(), reconciler.stop()]);
       await db.close();
     },
   };
@@ -168,6 +181,7 @@ function withTrackerIntervals(config: GatewayConfig, tracker: StartOptions['trac
   return {
     ...config,
     tracking: {
+      ...config.tracking,
       pollIntervalMs: tracker.pollIntervalMs ?? config.tracking.pollIntervalMs,
       finalizingPollIntervalMs: tracker.finalizingPollIntervalMs ?? config.tracking.finalizingPollIntervalMs,
       leaseMs: tracker.leaseMs ?? config.tracking.leaseMs,

@@ -9,6 +9,7 @@
  */
 export { startOpenAIEmulator } from './openai.js';
 export { startAzureEmulator } from './azure.js';
+export { startVertexEmulator, type VertexEmulator, type VertexEmulatorOptions } from './vertex/index.js';
 export type {
   BatchError,
   BatchStatus,

@@ -2,7 +2,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { authenticate } from '../domain/access/authenticate.js';
 import type { Principal } from '../domain/access/principal.js';
-import { GatewayError, type ErrorKind } from '../domain/errors.js';
+import { ERROR_KINDS, GatewayError, type ErrorKind } from '../domain/errors.js';
 import type { Gateway } from '../domain/gateway.js';
 
 /**
@@ -31,7 +31,7 @@ const t = initTRPC.context<Context>().create({
       data: {
         ...shape.data,
         stack: undefined,
-        openai: cause ? { type: cause.kind, param: cause.param, code: cause.code } : null,
+        openai: cause ? { type: ERROR_KINDS[cause.kind].openaiType, param: cause.param, code: cause.code } : null,
       },
     };
   },
@@ -58,20 +58,25 @@ export const toTRPCError = (cause: GatewayError) => new TRPCError({ code: TRPC_C
  * The one place a GatewayError becomes a TRPCError. The GatewayError stays as `cause`, so the REST and gRPC
  * adapters map the original (kind, param, code) to their own wire format.
  */
-const mapErrors = t.middleware(async ({ next }) => {
-  const result = await next();
-  if (!result.ok) {
-    const cause = result.error.cause;
-    if (cause instanceof GatewayError) {
-      throw toTRPCError(cause);
-    }
-  }
+function rethrowMapped<R extends { ok: boolean; error?: { cause?: unknown } }>(result: R): R {
+  if (!result.ok && result.error?.cause instanceof GatewayError) throw toTRPCError(result.error.cause);
   return result;
-});
+}
 
-const requireAuth = t.middleware(async ({ ctx, next }) => {
-  const principal: Principal = await authenticate(ctx.gw, ctx.token);
-  return next({ ctx: { ...ctx, principal } });
+const mapErrors = t.middleware(async ({ next }) => rethrowMapped(await next()));
+
+/**
+ * Authentication and error mapping in one middleware, not two: tRPC copies the call's options at every
+ * middleware level, which showed in the retrieve profile.
+ */
+const authenticated = t.middleware(async ({ ctx, next }) => {
+  let principal: Principal;
+  try {
+    principal = await authenticate(ctx.gw, ctx.token);
+  } catch (err) {
+    throw err instanceof GatewayError ? toTRPCError(err) : err;
+  }
+  return rethrowMapped(await next({ ctx: { principal } }));
 });
 
 const requireMaster = t.middleware(async ({ ctx, next }) => {
@@ -85,5 +90,5 @@ const requireMaster = t.middleware(async ({ ctx, next }) => {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(mapErrors);
-export const authedProcedure = publicProcedure.use(requireAuth);
+export const authedProcedure = t.procedure.use(authenticated);
 export const adminProcedure = authedProcedure.use(requireMaster);

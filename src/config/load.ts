@@ -4,11 +4,12 @@ import { parse } from 'yaml';
 import { ConfigError, resolveEnvReferences } from './resolve-env.js';
 import { rawConfigSchema, type RawConfig } from './schema.js';
 import type { Deployment, GatewayConfig, ModelGroup, ProviderName } from './types.js';
+import { vertexApiBase, vertexSettings } from './vertex-settings.js';
 
 export { ConfigError };
 
 const DEFAULT_LIMITS = { maxFileBytes: 200 * 1024 * 1024, maxFileLines: 50_000, requestTimeoutMs: 600_000, bodyIdleTimeoutMs: 30_000 };
-const DEFAULT_TRACKING = { pollIntervalMs: 60_000, finalizingPollIntervalMs: 5_000, leaseMs: 30_000 };
+const DEFAULT_TRACKING = { pollIntervalMs: 60_000, finalizingPollIntervalMs: 5_000, leaseMs: 30_000, retrieveMaxAgeMs: 0 };
 const DEFAULT_OPENAI_BASE = 'https://api.openai.com/v1';
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -38,7 +39,7 @@ export function buildConfig(doc: unknown, env: NodeJS.ProcessEnv = process.env):
 }
 
 function toGatewayConfig(raw: RawConfig, env: NodeJS.ProcessEnv): GatewayConfig {
-  const deployments = raw.model_list.map((entry, i) => toDeployment(entry, i));
+  const deployments = raw.model_list.map((entry, i) => toDeployment(entry, i, raw.general_settings, env));
   const seen = new Set<string>();
   deployments.forEach((d, i) => {
     if (seen.has(d.id)) throw new ConfigError(`model_list[${i}].model_info.id: duplicate deployment id "${d.id}"`);
@@ -67,17 +68,20 @@ function toGatewayConfig(raw: RawConfig, env: NodeJS.ProcessEnv): GatewayConfig 
       pollIntervalMs: seconds(gs.batch_poll_interval_seconds) ?? DEFAULT_TRACKING.pollIntervalMs,
       finalizingPollIntervalMs: seconds(gs.batch_finalizing_poll_interval_seconds) ?? DEFAULT_TRACKING.finalizingPollIntervalMs,
       leaseMs: seconds(gs.batch_lease_seconds) ?? DEFAULT_TRACKING.leaseMs,
+      retrieveMaxAgeMs: gs.batch_retrieve_max_age_ms ?? DEFAULT_TRACKING.retrieveMaxAgeMs,
     },
     webhook: gs.batch_webhook_url ? { url: gs.batch_webhook_url, secret: gs.batch_webhook_secret } : undefined,
+    pendingDeleteMaxAgeMs: seconds(gs.pending_delete_max_age_seconds),
   };
 }
 
-function toDeployment(entry: RawConfig['model_list'][number], i: number): Deployment {
+function toDeployment(entry: RawConfig['model_list'][number], i: number, gs: RawConfig['general_settings'], env: NodeJS.ProcessEnv): Deployment {
   const params = entry.litellm_params;
   const slash = params.model.indexOf('/');
   const provider = params.model.slice(0, slash) as Deployment['provider'];
   const model = params.model.slice(slash + 1);
   const at = `model_list[${i}].litellm_params`;
+  if (provider === 'vertex_ai') return toVertexDeployment(entry, model, vertexSettings(params, at, gs, env));
   if (!params.api_key) throw new ConfigError(`${at}.api_key: required for ${provider} deployments`);
   if (provider === 'azure') {
     if (!params.api_base) throw new ConfigError(`${at}.api_base: required for azure deployments`);
@@ -93,6 +97,24 @@ function toDeployment(entry: RawConfig['model_list'][number], i: number): Deploy
     apiKey: params.api_key,
     apiVersion: params.api_version ?? (provider === 'azure' ? '2024-10-21' : undefined),
     timeoutMs: (params.timeout ?? 600) * 1000,
+    mode: entry.model_info?.mode,
+    inputCostPerTokenBatches: entry.model_info?.input_cost_per_token_batches,
+    outputCostPerTokenBatches: entry.model_info?.output_cost_per_token_batches,
+  };
+}
+
+function toVertexDeployment(entry: RawConfig['model_list'][number], model: string, vertex: NonNullable<Deployment['vertex']>): Deployment {
+  const apiBase = vertexApiBase(entry.litellm_params.api_base, vertex.location);
+  const identity = `${entry.model_name}\u0000${entry.litellm_params.model}\u0000${apiBase}\u0000${vertex.project}\u0000${vertex.location}`;
+  return {
+    id: entry.model_info?.id ?? createHash('sha256').update(identity).digest('hex').slice(0, 16),
+    modelGroup: entry.model_name,
+    provider: 'vertex_ai',
+    model,
+    apiBase,
+    apiKey: '',
+    vertex,
+    timeoutMs: (entry.litellm_params.timeout ?? 600) * 1000,
     mode: entry.model_info?.mode,
     inputCostPerTokenBatches: entry.model_info?.input_cost_per_token_batches,
     outputCostPerTokenBatches: entry.model_info?.output_cost_per_token_batches,

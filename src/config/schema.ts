@@ -2,11 +2,18 @@ import { z } from 'zod';
 
 /** LiteLLM's `config.yaml`, the parts sluice reads. Unknown keys are kept out of the typed result but tolerated. */
 const litellmParams = z.looseObject({
-  model: z.string().regex(/^(azure|openai)\/.+$/, 'must be "azure/<deployment>" or "openai/<model>"'),
+  model: z.string().regex(/^(azure|openai|vertex_ai)\/.+$/, 'must be "azure/<deployment>", "openai/<model>" or "vertex_ai/<model>"'),
   api_base: z.string().url().optional(),
   api_key: z.string().min(1).optional(),
   api_version: z.string().optional(),
   timeout: z.number().positive().optional(),
+  /** Vertex AI (LiteLLM's keys); `vertex_credentials` is a service-account JSON string or a path to one. */
+  vertex_project: z.string().min(1).optional(),
+  vertex_location: z.string().min(1).optional(),
+  vertex_credentials: z.string().min(1).optional(),
+  gcs_bucket_name: z.string().min(1).optional(),
+  /** sluice extension: the GCS JSON API endpoint (an emulator in tests). */
+  gcs_api_base: z.string().url().optional(),
 });
 
 const modelInfo = z.looseObject({
@@ -35,8 +42,15 @@ const generalSettings = z.looseObject({
   batch_poll_interval_seconds: z.number().positive().optional(),
   batch_finalizing_poll_interval_seconds: z.number().positive().optional(),
   batch_lease_seconds: z.number().positive().optional(),
+  /** sluice extension: a retrieve within this many ms of the replica's last provider read is served from it. */
+  batch_retrieve_max_age_ms: z.number().int().min(0).max(3_600_000).optional(),
   batch_webhook_url: z.string().url().optional(),
   batch_webhook_secret: z.string().min(1).optional(),
+  /** sluice extension: how long the janitor retries a failed replica delete before giving up loudly; 7 days. */
+  pending_delete_max_age_seconds: z.number().positive().optional(),
+  /** The bucket of Vertex deployments that name none in litellm_params (LiteLLM's key), and its endpoint. */
+  gcs_bucket_name: z.string().min(1).optional(),
+  gcs_api_base: z.string().url().optional(),
 });
 
 /** LiteLLM's `files_settings`: the providers behind the pass-through routes /azure/v1/* and /openai/v1/*. */

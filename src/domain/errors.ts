@@ -17,6 +17,26 @@ export type ErrorKind =
   | 'unavailable' // 503: no deployment could take the call
   | 'internal'; // 500
 
+/**
+ * The one table from an error kind to what every transport says: the HTTP status (REST, and tRPC over HTTP),
+ * the gRPC status code (numbers from the gRPC spec, so the domain needs no gRPC library) and OpenAI's error
+ * `type`, which REST's envelope, tRPC's `data.openai.type` and gRPC's `sluice-error-type` trailer all carry.
+ * The types are those OpenAI's API sends: a 404 is an `invalid_request_error` there, and 5xx a `server_error`.
+ */
+export const ERROR_KINDS: Record<ErrorKind, { http: number; grpc: number; openaiType: string }> = {
+  invalid_request: { http: 400, grpc: 3 /* INVALID_ARGUMENT */, openaiType: 'invalid_request_error' },
+  authentication: { http: 401, grpc: 16 /* UNAUTHENTICATED */, openaiType: 'authentication_error' },
+  permission: { http: 403, grpc: 7 /* PERMISSION_DENIED */, openaiType: 'permission_error' },
+  not_found: { http: 404, grpc: 5 /* NOT_FOUND */, openaiType: 'invalid_request_error' },
+  timeout: { http: 408, grpc: 4 /* DEADLINE_EXCEEDED */, openaiType: 'invalid_request_error' },
+  conflict: { http: 409, grpc: 9 /* FAILED_PRECONDITION */, openaiType: 'invalid_request_error' },
+  payload_too_large: { http: 413, grpc: 8 /* RESOURCE_EXHAUSTED */, openaiType: 'invalid_request_error' },
+  rate_limited: { http: 429, grpc: 8 /* RESOURCE_EXHAUSTED */, openaiType: 'rate_limit_error' },
+  upstream: { http: 502, grpc: 14 /* UNAVAILABLE */, openaiType: 'server_error' },
+  unavailable: { http: 503, grpc: 14 /* UNAVAILABLE */, openaiType: 'server_error' },
+  internal: { http: 500, grpc: 13 /* INTERNAL */, openaiType: 'server_error' },
+};
+
 /** A safety net under echo(): no error message, whatever built it, grows past this. */
 const MAX_MESSAGE = 1000;
 

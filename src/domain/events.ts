@@ -51,7 +51,10 @@ export type GatewayEvent =
       duration_seconds: number;
       output_file_id: string | null;
       error_file_id: string | null;
-    } & TokenCounts);
+    } & TokenCounts)
+  /** A durable side effect given up on after its configured age: logged at error level, counted in /metrics. */
+  | { event: 'webhook_abandoned'; delivery_id: string; event_type: string; subject_id: string; attempts: number; error: string | null }
+  | { event: 'replica_delete_abandoned'; deployment: string; reason: string; attempts: number; age_seconds: number; error: string | null };
 
 export type GatewayEventName = GatewayEvent['event'];
 export type EventListener = (event: GatewayEvent) => void;
@@ -61,11 +64,17 @@ const MESSAGES: Record<GatewayEventName, string> = {
   batch_created: 'batch created',
   batch_status_changed: 'batch status changed',
   batch_finished: 'batch finished',
+  webhook_abandoned: 'batch webhook given up: never delivered',
+  replica_delete_abandoned: 'replica delete given up: a copy of a deleted file may remain at the provider',
 };
+
+/** Events that mean something was lost: an operator must look. */
+const ERRORS = new Set<GatewayEventName>(['webhook_abandoned', 'replica_delete_abandoned']);
 
 /** Logs the event and hands it to every listener; a failing listener is logged, never the caller's problem. */
 export function emitEvent(gw: Gateway, event: GatewayEvent): void {
-  gw.log.info(event, MESSAGES[event.event]);
+  if (ERRORS.has(event.event)) gw.log.error(event, MESSAGES[event.event]);
+  else gw.log.info(event, MESSAGES[event.event]);
   for (const listener of gw.listeners ?? []) {
     try {
       listener(event);

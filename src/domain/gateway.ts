@@ -4,6 +4,8 @@ import type { BatchProvider } from '../providers/types.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { GatewayError } from './errors.js';
 import type { EventListener } from './events.js';
+import type { PrincipalCache } from './access/principal-cache.js';
+import type { BatchRouteCache } from './batches/batch-route-cache.js';
 import type { DeploymentHealth } from './routing/health.js';
 
 /** Minimal structured logger (pino's shape) so the domain does not depend on a logging library. */
@@ -25,6 +27,10 @@ export interface Gateway {
   listeners?: EventListener[];
   /** `--no-auth`: a call without a valid virtual key acts as the admin (local development only). */
   noAuth?: boolean;
+  /** Virtual keys looked up recently (access/principal-cache.ts): the hot path skips the key queries. */
+  principals: PrincipalCache;
+  /** Batches this replica has read: their routing never changes, their last seen state decides what to write. */
+  batchRoutes: BatchRouteCache;
   /** Fires when the process starts to stop: long-lived calls (watches) end so that the drain need not wait for them. */
   stopping?: AbortSignal;
 }

@@ -18,6 +18,7 @@ export class GatewayMetrics {
   private readonly batchesCreated: Counter<'model_group'>;
   private readonly batchesFinished: Counter<'model_group' | 'status'>;
   private readonly batchTokens: Counter<'model_group' | 'type'>;
+  private readonly sideEffectsAbandoned: Counter<'kind'>;
   private readonly upstreamDuration: Histogram<'deployment' | 'method' | 'route' | 'status'>;
   private readonly upstreamErrors: Counter<'deployment' | 'method' | 'route' | 'status'>;
 
@@ -27,6 +28,7 @@ export class GatewayMetrics {
     this.bytesUploaded = new Counter({ name: 'sluice_file_upload_bytes_total', help: 'Bytes of managed batch input files uploaded (counted once per target model group)', labelNames: ['model_group'], registers });
     this.batchesCreated = new Counter({ name: 'sluice_batches_created_total', help: 'Batches created through this replica', labelNames: ['model_group'], registers });
     this.batchesFinished = new Counter({ name: 'sluice_batches_finished_total', help: 'Batches this replica saw to their end (cost recorded)', labelNames: ['model_group', 'status'], registers });
+    this.sideEffectsAbandoned = new Counter({ name: 'sluice_side_effects_abandoned_total', help: 'Durable side effects this replica gave up on after their maximum age (kind: webhook, replica_delete)', labelNames: ['kind'], registers });
     this.batchTokens = new Counter({ name: 'sluice_batch_tokens_total', help: 'Billed tokens of finished batches recorded by this replica', labelNames: ['model_group', 'type'], registers });
     this.upstreamDuration = new Histogram({
       name: 'sluice_upstream_request_duration_seconds',
@@ -94,6 +96,12 @@ export class GatewayMetrics {
         this.batchTokens.inc({ model_group: e.model_group, type: 'cached_input' }, e.cached_input_tokens);
         this.batchTokens.inc({ model_group: e.model_group, type: 'output' }, e.output_tokens);
         this.batchTokens.inc({ model_group: e.model_group, type: 'reasoning' }, e.reasoning_tokens);
+        break;
+      case 'webhook_abandoned':
+        this.sideEffectsAbandoned.inc({ kind: 'webhook' });
+        break;
+      case 'replica_delete_abandoned':
+        this.sideEffectsAbandoned.inc({ kind: 'replica_delete' });
         break;
       default:
         break;

@@ -1,12 +1,14 @@
 import type { Deployment } from '../config/types.js';
 import { createAzureProvider } from './azure/index.js';
 import { createOpenAIProvider } from './openai/index.js';
+import { createVertexProvider } from './vertex/index.js';
 import type { UpstreamObserver } from './http/client.js';
 import type { BatchProvider } from './types.js';
 
 const factories: Record<Deployment['provider'], (d: Deployment, secrets: string[], observer?: UpstreamObserver) => BatchProvider> = {
   openai: createOpenAIProvider,
   azure: createAzureProvider,
+  vertex_ai: createVertexProvider,
 };
 
 /** One provider client per deployment, made once at start. */
@@ -16,7 +18,7 @@ export class ProviderRegistry {
   /** `observer` hears about every upstream HTTP call (metrics, tracing), so providers import neither. */
   constructor(deployments: Deployment[], extraSecrets: string[] = [], observer?: UpstreamObserver) {
     // Every client scrubs every configured key: a provider may echo a credential that is not its own.
-    const secrets = [...new Set([...deployments.map((d) => d.apiKey), ...extraSecrets])];
+    const secrets = [...new Set([...deployments.flatMap((d) => [d.apiKey, d.vertex?.credentials.private_key ?? '']).filter(Boolean), ...extraSecrets])];
     for (const d of deployments) this.byDeployment.set(d.id, factories[d.provider](d, secrets, observer));
   }
 

@@ -12,6 +12,12 @@ export interface ProviderFile {
 }
 
 /** A provider's Batch object, normalised to OpenAI's shape; unknown extra fields pass through. */
+/**
+ * The metadata key that tags an upstream batch with the gateway's create intent (domain/batches/create-intent.ts).
+ * Here because a provider without OpenAI metadata must carry it its own way (Vertex: a job label).
+ */
+export const INTENT_TAG = 'sluice_intent';
+
 export interface ProviderBatch {
   id: string;
   object?: string;
@@ -57,6 +63,8 @@ export interface BatchProvider {
   createBatch(req: CreateBatchRequest): Promise<ProviderBatch>;
   getBatch(id: string): Promise<ProviderBatch>;
   cancelBatch(id: string): Promise<ProviderBatch>;
+  /** One page of the deployment's batches, newest first (`GET /batches?limit&after`). */
+  listBatches(page?: { after?: string; limit?: number }): Promise<{ data: ProviderBatch[]; has_more: boolean }>;
 }
 
 /**

@@ -45,3 +45,38 @@ export async function releaseLease(em: EntityManager, owner: string, id: string,
 export async function releaseAllLeases(em: EntityManager, owner: string): Promise<void> {
   await em.nativeUpdate(ManagedBatch, { leaseOwner: owner }, { leaseOwner: null, leaseUntil: null });
 }
+
+/** Tables whose rows are jobs claimed the same way (webhook outbox, pending deletes, batch create intents). */
+export type LeasedTable = 'webhook_delivery' | 'pending_delete' | 'batch_create_intent';
+
+/**
+ * Claims up to `limit` due rows of a job table for `owner` until `now + leaseMs`, with the same one conditional
+ * UPDATE as claimDueBatches (SKIP LOCKED on PostgreSQL, the single writer on SQLite), so each job is worked by
+ * one replica at a time and a dead replica's jobs come back when its lease runs out. `due` is a fixed SQL
+ * condition of the table (no user input) and `dueParams` its parameters.
+ */
+export async function claimDueRows(
+  em: EntityManager,
+  dialect: Dialect,
+  table: LeasedTable,
+  due: string,
+  dueParams: unknown[],
+  owner: string,
+  now: number,
+  leaseMs: number,
+  limit: number,
+): Promise<string[]> {
+  const skipLocked = dialect === 'postgresql' ? ' for update skip locked' : '';
+  const rows = await em.getConnection().execute<{ id: string | number }[]>(
+    `update ${table} set lease_owner = ?, lease_until = ?
+      where id in (
+        select id from ${table}
+         where (${due})
+           and (lease_until is null or lease_until < ?)
+         limit ?${skipLocked})
+     returning id`,
+    [owner, now + leaseMs, ...dueParams, now, limit],
+    'all',
+  );
+  return rows.map((r) => String(r.id));
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findModelToken } from '../../src/domain/jsonl/model-token.js';
+import { BODY_MODEL_PATH, findModelToken, scanJsonLine } from '../../src/domain/jsonl/model-token.js';
 
 /** Replaces body.model through the raw token, as the spool does, and parses the result. */
 function rewrite(line: string, to: string) {
@@ -15,7 +15,8 @@ const cases: [string, string][] = [
   ['decoys before', '{"model":"top","custom_id":"model","x":{"body":{"model":"deep"}},"body":{"messages":[{"role":"user","content":"\\"model\\": \\"g\\""}],"tools":[{"model":"t"}],"model":"g"}}'],
   ['nested objects inside body', '{"body":{"response_format":{"type":"json_schema","model":"no"},"model":"g","metadata":{"model":"no"}}}'],
   ['numbers, booleans and nulls', '{"n":1.5e3,"b":true,"z":null,"body":{"temperature":0,"stream":false,"model":"g","stop":null}}'],
-  ['duplicate key: the last wins', '{"body":{"model":"first","model":"g"}}'],
+  ['escaped keys', '{"bo\\u0064y":{"mod\\u0065l":"g"}}'],
+  ['escaped quotes and backslashes in strings', '{"a":"\\\\","b":"\\"{\\\\\\"","body":{"x":"\\\\\\"","model":"g"}}'],
   ['unicode around', '{"custom_id":"日本","body":{"messages":[{"content":"✓ \\u00e9"}],"model":"g"}}'],
   ['array at top level key', '{"a":[{"body":{"model":"no"}},[1,2]],"body":{"model":"g"}}'],
 ];
@@ -29,9 +30,23 @@ describe('findModelToken', () => {
     expect(out).toEqual(parsed);
   });
 
-  it('gives up on an escaped key rather than guess', () => {
-    const line = '{"body":{"mod\\u0065l":"g"}}';
-    expect(JSON.parse(line).body.model).toBe('g');
-    expect(findModelToken(Buffer.from(line))).toBeNull();
+  it.each([
+    ['top level', '{"custom_id":"a","custom_id":"b","body":{"model":"g"}}', 'custom_id', ''],
+    ['body, escaped', '{"body":{"model":"g"},"bo\\u0064y":{"model":"h"}}', 'body', ''],
+    ['model, escaped', '{"body":{"mod\\u0065l":"g","model":"h"}}', 'model', 'body'],
+    ['url, escaped twice', '{"\\u0075rl":"a","\\u0075\\u0072l":"b"}', 'url', ''],
+  ])('reports a repeated key (%s), whatever its spelling', (_name, line, key, where) => {
+    expect(scanJsonLine(Buffer.from(line), BODY_MODEL_PATH).duplicateKey).toEqual({ key, where });
+  });
+
+  it('lets repeated keys deeper than body pass: the gateway reads none of them', () => {
+    expect(scanJsonLine(Buffer.from('{"body":{"model":"g","metadata":{"a":1,"a":2}}}'), BODY_MODEL_PATH).duplicateKey).toBeNull();
+  });
+
+  it('stops at 256 levels of nesting, however the line goes on', () => {
+    const deep = '{"body":' + '['.repeat(10_000) + ']'.repeat(10_000) + '}';
+    expect(scanJsonLine(Buffer.from(deep), BODY_MODEL_PATH).tooDeep).toBe(true);
+    const ok = '{"body":{"model":"g","x":' + '['.repeat(250) + ']'.repeat(250) + '}}';
+    expect(scanJsonLine(Buffer.from(ok), BODY_MODEL_PATH)).toMatchObject({ tooDeep: false, duplicateKey: null });
   });
 });

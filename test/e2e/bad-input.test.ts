@@ -1,5 +1,7 @@
 import { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ClientError, Status } from 'nice-grpc';
+import { createSluiceGrpcClient, uploadRequests } from '../../clients/grpc/index.js';
 import { validateOpenAI } from '../support/openapi.js';
 import { DATABASES } from '../../dev/databases.js';
 import { chatJsonl, MASTER_KEY, startStack, type Stack } from '../support/stack.js';
@@ -46,6 +48,9 @@ describe.each(DATABASES)('bad input is refused cleanly (%s)', (db) => {
     ['mixed urls', `${good('a')}\n${line({ custom_id: 'b', method: 'POST', url: '/v1/embeddings', body: { model: 'gpt-4o-batch', input: 'x' } })}\n`, 400, /line 2: "url" is \/v1\/embeddings/, 'url_mismatch'],
     ['missing body.model', line({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: {} }), 400, /line 1: "body.model"/, 'invalid_request'],
     ['body.model not in target_model_names', `${good('a')}\n${good('b', 'gpt-4o-mini-batch')}\n`, 400, /line 2: "body.model" is 'gpt-4o-mini-batch'/, 'model_mismatch'],
+    ['a second "body" spelled bo\\u0064y', `${good('a')}\n${good('b').slice(0, -1)},"bo\\u0064y":{"model":"gpt-4o-batch"}}\n`, 400, /line 2: the key "body" appears more than once/, 'duplicate_key'],
+    ['a second "model" spelled mod\\u0065l', `${good('a').replace('"model":', '"mod\\u0065l":"gpt-4o-mini-batch","model":')}\n`, 400, /line 1: the key "model" appears more than once in "body"/, 'duplicate_key'],
+    ['a line nesting 10,000 deep', `${good('a').replace('"messages":', `"x":${'['.repeat(10_000)}${']'.repeat(10_000)},"messages":`)}\n`, 400, /line 1: nests deeper than 256 levels/, 'line_too_deep'],
     ['an empty file', '\n\n', 400, /no requests/, 'empty_file'],
     ['too many lines', chatJsonl(21), 400, /more than 20 requests/, 'too_many_tasks'],
     ['too many bytes', chatJsonl(20).padEnd(70 * 1024, '\n'), 413, /larger than the limit/, 'file_too_large'],
@@ -61,6 +66,16 @@ describe.each(DATABASES)('bad input is refused cleanly (%s)', (db) => {
     validateOpenAI('ErrorResponse', res.body);
     expect(res.body.error.message).toMatch(message);
     expect(res.body.error.code).toBe(code);
+    expect(upstreamUploads()).toBe(uploadsBefore);
+  });
+
+  it('refuses a line nesting 10,000 deep over gRPC as INVALID_ARGUMENT, naming the line', async () => {
+    const c = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
+    const deep = `{"custom_id":"a","method":"POST","url":"/v1/chat/completions","bo\\u0064y":{"mod\\u0065l":"gpt-4o-batch","x":${'['.repeat(10_000)}${']'.repeat(10_000)}}}\n`;
+    const err = await c.files.uploadFile(uploadRequests({ filename: 'deep.jsonl', purpose: 'batch', targetModelNames: [] }, deep)).catch((e) => e);
+    expect(err).toBeInstanceOf(ClientError);
+    expect(err.code).toBe(Status.INVALID_ARGUMENT);
+    expect(err.details).toMatch(/line 1: nests deeper than 256 levels/);
     expect(upstreamUploads()).toBe(uploadsBefore);
   });
 

@@ -120,7 +120,7 @@ describe.each(DATABASES)('isolation matrix over REST (%s)', (db) => {
   let owner: OwnerApi;
 
   beforeAll(async () => {
-    s = await startStack({ db, timing: { validatingMs: 20, inProgressMs: 20, finalizingMs: 20, cancellingMs: 60_000 } });
+    s = await startStack({ db, timing: { validatingMs: 3_600_000, inProgressMs: 3_600_000, finalizingMs: 3_600_000, cancellingMs: 60_000 } /* batches move only when the world advances them: a new batch is still cancellable however slow the machine */ });
     ({ keys, world: w, owner } = await buildIsolationWorld(s));
   });
   afterAll(async () => {

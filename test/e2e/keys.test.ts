@@ -73,12 +73,30 @@ describe.each(DATABASES)('virtual keys and teams (%s)', (db) => {
     validateOpenAI('ErrorResponse', tooWide.body);
   });
 
-  it('deleted and expired keys get 401 at once, on every replica', async () => {
+  // Each replica caches a key's lookup for at most PRINCIPAL_TTL_MS (500 ms): the contract is 1 s.
+  const oneSecond = () => new Promise((r) => setTimeout(r, 1000));
+
+  it('deleted keys get 401 at once on the replica that deleted them, and within 1 s on every other', async () => {
     const gen = await admin('POST', '/key/generate', {});
-    expect((await req(replica.url, gen.body.key, 'GET', '/v1/batches')).status).toBe(200);
+    expect((await req(replica.url, gen.body.key, 'GET', '/v1/batches')).status).toBe(200); // now cached there
     const del = await admin('POST', '/key/delete', { keys: [gen.body.key] });
     expect(del.body).toEqual({ deleted_keys: [gen.body.token] });
-    for (const url of [s.url, replica.url]) expect((await req(url, gen.body.key, 'GET', '/v1/batches')).status).toBe(401);
+    expect((await req(s.url, gen.body.key, 'GET', '/v1/batches')).status).toBe(401);
+    await oneSecond();
+    expect((await req(replica.url, gen.body.key, 'GET', '/v1/batches')).status).toBe(401);
+  });
+
+  it('a key re-scoped on one replica is re-scoped within 1 s on every other', async () => {
+    const gen = await admin('POST', '/key/generate', { models: ['gpt-4o-mini-batch'] });
+    const models = async (url: string) => (await req(url, gen.body.key, 'GET', '/v1/models')).body.data.map((m: { id: string }) => m.id);
+    expect(await models(replica.url)).toEqual(['gpt-4o-mini-batch']); // now cached there
+    expect((await admin('POST', '/key/update', { key: gen.body.key, models: ['gpt-4o-batch'] })).status).toBe(200);
+    expect(await models(s.url)).toEqual(['gpt-4o-batch']);
+    await oneSecond();
+    expect(await models(replica.url)).toEqual(['gpt-4o-batch']);
+  });
+
+  it('expired keys get 401 on every replica', async () => {
 
     const short = await admin('POST', '/key/generate', { duration: '1s' });
     expect((await req(replica.url, short.body.key, 'GET', '/v1/batches')).status).toBe(200);

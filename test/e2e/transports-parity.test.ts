@@ -139,6 +139,32 @@ describe.each(DATABASES)('one router, three transports (%s)', (db) => {
     }
   });
 
+  it("says OpenAI's error type and the same code on every transport (REST body, tRPC data.openai, gRPC trailers)", async () => {
+    const grpc = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
+    const trpc = createSluiceClient(s.url, MASTER_KEY);
+    try {
+      const cases = [
+        { rest: () => fetch(`${s.url}/v1/batches/batch_doesnotexist`, { headers: { authorization: `Bearer ${MASTER_KEY}` } }), grpc: (o: object) => grpc.batches.getBatch({ batchId: 'batch_doesnotexist' }, o), trpc: () => trpc.batches.retrieve.query({ batch_id: 'batch_doesnotexist' }) },
+        {
+          rest: () => fetch(`${s.url}/v1/batches`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ input_file_id: 'file-doesnotexist000000000000', endpoint: '/v1/chat/completions', completion_window: '1h' }) }),
+          grpc: (o: object) => grpc.batches.createBatch({ inputFileId: 'file-doesnotexist000000000000', endpoint: '/v1/chat/completions', completionWindow: '1h', metadata: {} }, o),
+          trpc: () => trpc.batches.create.mutate({ input_file_id: 'file-doesnotexist000000000000', endpoint: '/v1/chat/completions', completion_window: '1h' as '24h' }),
+        },
+      ];
+      for (const c of cases) {
+        const rest = ((await (await c.rest()).json()) as { error: { type: string; code: string | null } }).error;
+        let trailer: { get(name: string): string | undefined } | undefined;
+        await c.grpc({ onTrailer: (t: typeof trailer) => (trailer = t) }).catch(() => undefined);
+        const viaTrpc = await c.trpc().catch((e: { data: { openai: { type: string; code: string | null } } }) => e);
+        expect(['invalid_request_error', 'authentication_error', 'permission_error', 'rate_limit_error', 'server_error']).toContain(rest.type);
+        expect({ type: trailer?.get('sluice-error-type'), code: trailer?.get('sluice-error-code') ?? null }).toEqual({ type: rest.type, code: rest.code });
+        expect((viaTrpc as { data: { openai: object } }).data.openai).toMatchObject({ type: rest.type, code: rest.code });
+      }
+    } finally {
+      grpc.close();
+    }
+  });
+
   it('maps a missing or wrong key to UNAUTHENTICATED / UNAUTHORIZED / 401', async () => {
     for (const key of ['', 'sk-wrong']) {
       const anon = Object.fromEntries(NAMES.filter((n) => n !== 'rest').map((n) => [n, TRANSPORTS[n](s, key)])) as Record<TransportName, TransportClient>;

@@ -600,6 +600,20 @@ describe('fault injection', () => {
     expect(Date.now() - again).toBeLessThan(140);
   });
 
+  it('stores an upload but holds its answer (holdResponseMs)', async () => {
+    const { emu, client } = await openai();
+    emu.injectFault({ method: 'POST', path: '/v1/files', holdResponseMs: 300, times: 1 });
+    let answered = false;
+    const upload = client.files.create({ file: await toFile(Buffer.from(`${JSON.stringify(chatLine('a'))}\n`), 'a.jsonl'), purpose: 'batch' }).then((f) => {
+      answered = true;
+      return f;
+    });
+    for (let i = 0; i < 200 && emu.files.size === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(emu.files.size).toBe(1); // stored upstream…
+    expect(answered).toBe(false); // …while the client still waits
+    expect((await upload).id).toBe([...emu.files.keys()][0]);
+  });
+
   it('drops the connection', async () => {
     const { emu } = await openai();
     emu.injectFault({ path: '/v1/batches', dropConnection: true, times: 1 });

@@ -1,4 +1,5 @@
 import { AZURE_KEY_EAST, AZURE_KEY_WEST, OPENAI_KEY } from '../../dev/emulated-secrets.js';
+import { DEPLOYMENT_MODELS } from '../../dev/emulated-stack.js';
 import { leakIn } from './leak-patterns.js';
 
 /**
@@ -16,8 +17,26 @@ export function watchGateway(url: string): void {
   gatewayOrigins.add(new URL(url).origin);
 }
 
+/** Secrets made at run time (the Vertex emulator's service-account private key): watched like the fixed ones. */
+const runtimeSecrets = new Set<string>();
+export function watchSecret(secret: string): void {
+  runtimeSecrets.add(secret);
+}
+
 export function secretsToWatch(): string[] {
-  return [...PROVIDER_SECRETS, ...virtualKeySecrets];
+  return [...PROVIDER_SECRETS, ...runtimeSecrets, ...virtualKeySecrets];
+}
+
+/**
+ * The deployments' model names are internal too (they leak the operator's Azure deployments), as a name of
+ * their own: "gpt-4o-mini" inside the group name "gpt-4o-mini-batch" is not one. The pass-through routes
+ * (/azure/…, /openai/…) are exempt: there the caller names deployments themselves.
+ */
+const DEPLOYMENT_NAME = new RegExp(`(?<![\\w-])(?:${DEPLOYMENT_MODELS.map((m) => m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?![\\w-])`);
+const PASS_THROUGH = /^\/(?:azure|openai)\//;
+
+export function deploymentNameIn(text: string): string | null {
+  return DEPLOYMENT_NAME.exec(text)?.[0] ?? null;
 }
 
 const SCAN_LIMIT = 8 * 1024 * 1024;
@@ -34,6 +53,8 @@ globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<
   for (const secret of secretsToWatch()) {
     if (text.includes(secret)) leaks.push(`${url.pathname}: response contains a secret (${secret.slice(0, 6)}…)`);
   }
+  const deployment = PASS_THROUGH.test(url.pathname) ? null : deploymentNameIn(text);
+  if (deployment) leaks.push(`${url.pathname}: response contains the deployment model name ${deployment}`);
   // Any error answer of the gateway, on any test: no stack, SQL, server path, provider URL or deployment name.
   if (res.status >= 400) {
     const leak = leakIn(text);

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** Makes a spawned gateway stop when this (test) process dies: no orphan src/main.ts after a timed-out test. */
+const EXIT_WITH_PARENT = './test/support/exit-with-parent.ts';
 
 export interface SluiceProcess {
   url: string;
@@ -46,12 +48,14 @@ export function writeConfig(doc: Record<string, unknown>): string {
 /**
  * Runs sluice as a real child process, as `npm start` does (src/main.ts through tsx, on this Node), on port 0
  * (gRPC too), and resolves once it prints its URL. JSON log lines go to `logs`; stderr is kept for errors.
+ * The child stops itself when this process dies (test/support/exit-with-parent.ts watches its stdin).
  */
 export async function spawnSluice(configPath: string, databaseUrl: string, env: Record<string, string> = {}): Promise<SluiceProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--disable-warning=ExperimentalWarning', '--import', 'tsx', 'src/main.ts', '--config', configPath, '--port', '0'],
-    { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', GRPC_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    ['--disable-warning=ExperimentalWarning', '--import', 'tsx', '--import', EXIT_WITH_PARENT, 'src/main.ts', '--config', configPath, '--port', '0'],
+    // stdin is a pipe that this process holds open: exit-with-parent.ts stops the child when it closes.
+    { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', GRPC_PORT: '0', ...env }, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   const logs: Record<string, unknown>[] = [];
   let stderr = '';

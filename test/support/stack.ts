@@ -1,5 +1,5 @@
 import { startEmulatedStack, type EmulatedStack, type EmulatedStackOptions } from '../../dev/emulated-stack.js';
-import { assertNoSecretLeaks, watchGateway } from './secret-scan.js';
+import { assertNoSecretLeaks, watchGateway, watchSecret } from './secret-scan.js';
 
 export { AZURE_KEY_EAST, AZURE_KEY_WEST, chatJsonl, MASTER_KEY, OPENAI_KEY } from '../../dev/emulated-stack.js';
 export type Stack = EmulatedStack;
@@ -12,6 +12,8 @@ export type StackOptions = EmulatedStackOptions;
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const stack = await startEmulatedStack(opts);
   watchGateway(stack.url);
+  // A line of the Vertex service account's private key (64 base64 characters), when the stack has one.
+  if (stack.vertex) watchSecret(stack.vertex.serviceAccountKey.private_key.split('\n')[1]);
   return {
     ...stack,
     async close() {

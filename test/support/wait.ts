@@ -1,10 +1,9 @@
 import type OpenAI from 'openai';
-import type { ProviderEmulator } from '../../dev/emulators/index.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
 
 /** Polls through sluice (as a user would) until the batch is terminal, nudging the emulators along. */
-export async function waitForBatch(client: OpenAI, id: string, emulators: ProviderEmulator[] = [], timeoutMs = 20_000) {
+export async function waitForBatch(client: OpenAI, id: string, emulators: { advance(): void }[] = [], timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const batch = await client.batches.retrieve(id);

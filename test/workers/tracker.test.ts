@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManagedBatch, SpendRecord, Team, VirtualKey } from '../../src/db/entities/index.js';
-import { signWebhookBody } from '../../src/workers/batch-webhook.js';
+import { signWebhookBody } from '../../src/workers/webhook-outbox.js';
 import { recordBatchState } from '../../src/domain/batches/record-state.js';
 import { recordBatchCost } from '../../src/domain/cost/record-batch-cost.js';
 import type { ProviderEmulator } from '../../dev/emulators/index.js';
@@ -225,7 +225,7 @@ describe.each(DATABASES)('batch tracker, cost, budgets, events and metrics (%s)'
     const up = await upstream(other.batch.id);
     up.emu.finishAll();
     const fresh = await row(other.batch.id);
-    await recordBatchState(s.gateway.gw, em(), fresh, await s.gateway.gw.providers.for(fresh.deploymentId).getBatch(fresh.providerBatchId));
+    await recordBatchState(s.gateway.gw, fresh, await s.gateway.gw.providers.for(fresh.deploymentId).getBatch(fresh.providerBatchId), em());
     const copies = await Promise.all(Array.from({ length: 5 }, () => row(other.batch.id)));
     const outcomes = await Promise.all(copies.map((c) => recordBatchCost(s.gateway.gw, { ...c, costRecorded: false } as ManagedBatch)));
     expect(outcomes.filter((o) => o === 'recorded').length).toBeLessThanOrEqual(1);

@@ -22,7 +22,7 @@ export const uploadForm = authedProcedure
     if (value instanceof FormData) return value;
     throw invalidRequest('Expected a multipart/form-data body', 'file', 'invalid_body');
   })
-  .mutation(({ ctx, input }) => uploadManagedFile(ctx.gw, ctx.principal, formUploadSource(input)));
+  .mutation(({ ctx, input }) => uploadManagedFile(ctx.gw, ctx.principal, formUploadSource(input), ctx.signal));
 
 /**
  * application/octet-stream: one JSON header line with the fields, then the file (see framedUploadSource).
@@ -30,7 +30,7 @@ export const uploadForm = authedProcedure
  */
 export const uploadStream = authedProcedure.input(octetInputParser).mutation(async ({ ctx, input }) => {
   const body = ctx.requestBody ? ctx.requestBody(input) : iterateWebStream(input);
-  return uploadManagedFile(ctx.gw, ctx.principal, await framedUploadSource(body));
+  return uploadManagedFile(ctx.gw, ctx.principal, await framedUploadSource(body), ctx.signal);
 });
 
 /** The file's bytes as UTF-8 text chunks (batch files are JSONL), streamed: use httpBatchStreamLink. */

@@ -11,7 +11,7 @@ import { checkedUploadSource } from '../upload-fields.js';
 import { download, uploadForm, uploadStream } from './file-streams.js';
 
 export const filesRouter = router({
-  upload: authedProcedure.input(uploadInput).mutation(({ ctx, input }) => uploadManagedFile(ctx.gw, ctx.principal, checkedUploadSource(input))),
+  upload: authedProcedure.input(uploadInput).mutation(({ ctx, input }) => uploadManagedFile(ctx.gw, ctx.principal, checkedUploadSource(input), ctx.signal)),
   uploadForm,
   uploadStream,
   download,

@@ -28,6 +28,12 @@ export const ManagedBatch = defineEntity({
     costRecorded: p.boolean().default(false),
   },
   uniques: [{ properties: ['deploymentId', 'providerBatchId'] }],
-  indexes: [{ properties: ['createdAt'] }, { properties: ['terminal', 'nextPollAt'] }],
+  indexes: [
+    { properties: ['createdAt'] },
+    { properties: ['terminal', 'nextPollAt'] },
+    // A caller's page of batches, newest first, read from the index alone (issue 10: 100,000 batches, p99 ≤ 10 ms).
+    { name: 'managed_batch_owner_team_page_index', properties: ['ownerTeamId', 'createdAt', 'id'] },
+    { name: 'managed_batch_owner_key_page_index', properties: ['ownerKeyId', 'createdAt', 'id'] },
+  ],
 });
 export type ManagedBatch = InferEntity<typeof ManagedBatch>;

@@ -19,6 +19,10 @@ export const ManagedFile = defineEntity({
     endpoint: p.string().length(64).nullable(),
     lineCount: p.integer().nullable(),
   },
-  indexes: [{ properties: ['createdAt'] }],
+  indexes: [
+    { properties: ['createdAt'] },
+    { name: 'managed_file_owner_team_page_index', properties: ['ownerTeamId', 'createdAt', 'id'] },
+    { name: 'managed_file_owner_key_page_index', properties: ['ownerKeyId', 'createdAt', 'id'] },
+  ],
 });
 export type ManagedFile = InferEntity<typeof ManagedFile>;

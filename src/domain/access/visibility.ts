@@ -11,6 +11,13 @@ export function visibleTo(p: Principal): Record<string, unknown> {
   return { ownerKeyId: p.keyId };
 }
 
+/** The same rule for a row already in hand (a cached one): true when visibleTo's WHERE would have matched it. */
+export function canSee(p: Principal, owner: { ownerKeyId?: string | null; ownerTeamId?: string | null }): boolean {
+  if (p.kind === 'master') return true;
+  if (p.teamId) return owner.ownerTeamId === p.teamId;
+  return owner.ownerKeyId === p.keyId;
+}
+
 export function mayUseGroup(p: Principal, group: string): boolean {
   return p.kind === 'master' || p.models === null || p.models.includes(group);
 }

@@ -9,22 +9,35 @@ import { settleBatch } from './follow-batch.js';
 import { recordBatchState, refreshBatch } from './record-state.js';
 import type { BatchObject } from './translate-batch.js';
 
-/** Retrieve: from the batch's own deployment. A terminal batch is served from the database (no upstream call). */
+/**
+ * Retrieve: from the batch's own deployment. A terminal batch is served as stored (no upstream call); within
+ * `batch_retrieve_max_age_ms` of this replica's last provider read, so is a running one. Retrieves of one
+ * batch that arrive together share one provider call.
+ */
 export async function retrieveManagedBatch(gw: Gateway, principal: Principal, id: string): Promise<BatchObject> {
-  const em = gw.em();
-  const row = await findVisibleBatch(em, principal, id);
+  let row = await findVisibleBatch(gw, principal, id);
+  if (row.terminal && !row.costRecorded) row = await reload(gw, row); // another replica may have billed it
   if (row.terminal) {
     await settleBatch(gw, row);
     return row.snapshot as unknown as BatchObject;
   }
-  const object = await refreshBatch(gw, em, row, 'Retrieving the batch');
+  const maxAge = gw.config.tracking.retrieveMaxAgeMs;
+  if (maxAge > 0 && gw.batchRoutes.freshWithin(id, maxAge)) return row.snapshot as unknown as BatchObject;
+  const running = row;
+  const object = await gw.batchRoutes.singleFlight(id, () => refreshBatch(gw, running, 'Retrieving the batch'));
   await settleBatch(gw, row);
   return object;
 }
 
+async function reload(gw: Gateway, row: ManagedBatch): Promise<ManagedBatch> {
+  const stored = await gw.em().findOne(ManagedBatch, { id: row.id });
+  if (!stored) return row;
+  return gw.batchRoutes.remember(stored);
+}
+
 export async function cancelManagedBatch(gw: Gateway, principal: Principal, id: string): Promise<BatchObject> {
   const em = gw.em();
-  const row = await findVisibleBatch(em, principal, id);
+  const row = await findVisibleBatch(gw, principal, id);
   let upstream;
   try {
     upstream = await providerFor(gw, row.deploymentId).cancelBatch(row.providerBatchId);
@@ -32,7 +45,7 @@ export async function cancelManagedBatch(gw: Gateway, principal: Principal, id: 
     throw fromProviderError(err, 'Cancelling the batch');
   }
   gw.log.info({ event: 'batch_cancel_requested', batch_id: row.id }, 'batch cancel requested');
-  const object = await recordBatchState(gw, em, row, upstream);
+  const object = await recordBatchState(gw, row, upstream, em);
   await settleBatch(gw, row);
   return object;
 }

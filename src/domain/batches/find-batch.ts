@@ -1,14 +1,23 @@
-import type { EntityManager } from '@mikro-orm/sql';
 import { ManagedBatch } from '../../db/entities/index.js';
 import type { Principal } from '../access/principal.js';
-import { visibleTo } from '../access/visibility.js';
+import { canSee } from '../access/visibility.js';
 import { notFound } from '../errors.js';
+import type { Gateway } from '../gateway.js';
 import { isUnifiedBatchId } from '../ids.js';
 
-/** Resolves a unified batch ID and checks ownership in one query: unknown, foreign and raw IDs are all a 404. */
-export async function findVisibleBatch(em: EntityManager, principal: Principal, id: string): Promise<ManagedBatch> {
+/**
+ * Resolves a unified batch ID and checks ownership: unknown, foreign and raw IDs are all the same 404. A batch
+ * this replica has read before comes from its cache (routing and owner never change); a foreign ID is cached
+ * too, but the ownership check runs on every call, so it only saves the query, never the 404.
+ */
+export async function findVisibleBatch(gw: Gateway, principal: Principal, id: string): Promise<ManagedBatch> {
   if (!isUnifiedBatchId(id)) throw notFound('batch', id);
-  const batch = await em.findOne(ManagedBatch, { id, ...visibleTo(principal) });
-  if (!batch) throw notFound('batch', id);
-  return batch;
+  let row = gw.batchRoutes.get(id);
+  if (!row) {
+    const found = await gw.em().findOne(ManagedBatch, { id });
+    if (!found) throw notFound('batch', id);
+    row = gw.batchRoutes.remember(found);
+  }
+  if (!canSee(principal, row)) throw notFound('batch', id);
+  return row;
 }

@@ -19,7 +19,7 @@ export async function followBatch(gw: Gateway, batchId: string): Promise<FollowR
   const em = gw.em();
   const row = await em.findOne(ManagedBatch, { id: batchId });
   if (!row) return null;
-  if (!row.terminal) await refreshBatch(gw, em, row, 'Polling the batch');
+  if (!row.terminal) await refreshBatch(gw, row, 'Polling the batch', em);
   if (row.terminal && !row.costRecorded) await recordBatchCost(gw, row);
   return { status: row.status, terminal: row.terminal, done: row.terminal && row.costRecorded };
 }

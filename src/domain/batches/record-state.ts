@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { EntityManager } from '@mikro-orm/sql';
 import { ManagedBatch } from '../../db/entities/index.js';
 import type { ProviderBatch } from '../../providers/types.js';
@@ -8,13 +9,17 @@ import { TERMINAL_STATUSES, translateBatch, type BatchObject } from './translate
 
 /**
  * Stores what the provider just said about a batch (from a user's retrieve/cancel or the tracker) and returns
- * the translated object. Idempotent: the same upstream state written twice leaves the same row.
+ * the translated object. Idempotent: the same upstream state written twice leaves the same row, so a state
+ * equal to the row's is not written at all (most polls of a running batch change nothing).
  */
-export async function recordBatchState(gw: Gateway, em: EntityManager, row: ManagedBatch, upstream: ProviderBatch): Promise<BatchObject> {
+export async function recordBatchState(gw: Gateway, row: ManagedBatch, upstream: ProviderBatch, em?: EntityManager): Promise<BatchObject> {
   const object = await translateBatch(gw, row, upstream);
+  gw.batchRoutes.checked(row.id);
+  if (row.status === object.status && isDeepStrictEqual(row.snapshot, object)) return object;
   const previous = row.status;
+  const writer = em ?? gw.em(); // only now: most polls write nothing
   // `terminal: false`: a slower poll that read an older state never drags a finished batch back.
-  await em.nativeUpdate(
+  const changed = await writer.nativeUpdate(
     ManagedBatch,
     { id: row.id, terminal: false },
     {
@@ -26,6 +31,7 @@ export async function recordBatchState(gw: Gateway, em: EntityManager, row: Mana
       updatedAt: Date.now(),
     },
   );
+  if (changed === 0) return settledElsewhere(writer, row);
   Object.assign(row, { status: object.status, snapshot: object, outputFileId: object.output_file_id, errorFileId: object.error_file_id, terminal: TERMINAL_STATUSES.has(object.status) });
   if (previous !== object.status) {
     emitEvent(gw, { event: 'batch_status_changed', batch_id: row.id, from: previous, to: object.status, model_group: row.modelGroup, deployment: row.deploymentId });
@@ -33,13 +39,23 @@ export async function recordBatchState(gw: Gateway, em: EntityManager, row: Mana
   return object;
 }
 
+/**
+ * The row was already terminal in the database (another replica, or the tracker, got there first) while `row`
+ * still showed it running: the stored terminal state is the one every caller must see from now on.
+ */
+async function settledElsewhere(em: EntityManager, row: ManagedBatch): Promise<BatchObject> {
+  const stored = await em.findOneOrFail(ManagedBatch, { id: row.id });
+  Object.assign(row, { status: stored.status, snapshot: stored.snapshot, outputFileId: stored.outputFileId, errorFileId: stored.errorFileId, terminal: stored.terminal, costRecorded: stored.costRecorded });
+  return stored.snapshot as unknown as BatchObject;
+}
+
 /** Asks the batch's own deployment for its state and stores it: the one poll, for retrieve and the tracker. */
-export async function refreshBatch(gw: Gateway, em: EntityManager, row: ManagedBatch, what: string): Promise<BatchObject> {
+export async function refreshBatch(gw: Gateway, row: ManagedBatch, what: string, em?: EntityManager): Promise<BatchObject> {
   let upstream: ProviderBatch;
   try {
     upstream = await providerFor(gw, row.deploymentId).getBatch(row.providerBatchId);
   } catch (err) {
     throw fromProviderError(err, what);
   }
-  return recordBatchState(gw, em, row, upstream);
+  return recordBatchState(gw, row, upstream, em);
 }

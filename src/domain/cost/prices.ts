@@ -19,6 +19,22 @@ const perMillion = (input: number, output: number, cachedInput?: number): TokenP
 });
 
 /**
+ * Batch prices (USD per 1M tokens) of Gemini models on Vertex AI: the "Batch" rates of Google Cloud's Vertex AI
+ * generative AI pricing page (https://cloud.google.com/vertex-ai/generative-ai/pricing, as of 2025-09), i.e.
+ * 50 % of the standard text rates for prompts up to 200k tokens. Cached input: the 90 % context-cache discount
+ * does not stack with the batch discount; cached tokens cost the cache rate instead (upstream-batch-apis.md §7),
+ * which is 10 % of the standard input rate. Output includes thinking tokens, billed at the output rate.
+ * Keys match `modelVersion` in Vertex's output (`gemini-2.5-flash`, or a dated `gemini-2.0-flash-001`).
+ */
+const GEMINI_BATCH_PRICES: Record<string, TokenPrice> = {
+  'gemini-2.5-pro': perMillion(0.625, 5.0, 0.125),
+  'gemini-2.5-flash': perMillion(0.15, 1.25, 0.03),
+  'gemini-2.5-flash-lite': perMillion(0.05, 0.2, 0.01),
+  'gemini-2.0-flash': perMillion(0.075, 0.3, 0.015),
+  'gemini-2.0-flash-lite': perMillion(0.0375, 0.15),
+};
+
+/**
  * Batch prices (USD per 1M tokens) of current OpenAI models: the "Batch" column of OpenAI's API pricing page
  * (https://openai.com/api/pricing, as of 2025-08), i.e. 50 % of the standard rates; gpt-4o agrees with LiteLLM's
  * model_prices_and_context_window.json (`input_cost_per_token_batches` 1.25e-6, output 5e-6). Azure's Global Batch
@@ -50,6 +66,7 @@ export const BATCH_PRICES: Record<string, TokenPrice> = {
   'text-embedding-3-small': perMillion(0.01, 0),
   'text-embedding-3-large': perMillion(0.065, 0),
   'text-embedding-ada-002': perMillion(0.05, 0),
+  ...GEMINI_BATCH_PRICES,
 };
 
 const KEYS_LONGEST_FIRST = Object.keys(BATCH_PRICES).sort((a, b) => b.length - a.length);

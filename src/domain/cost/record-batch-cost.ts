@@ -4,6 +4,7 @@ import { FileReplica, ManagedBatch, SpendRecord } from '../../db/entities/index.
 import { ProviderError } from '../../providers/types.js';
 import { emitEvent, type GatewayEvent } from '../events.js';
 import { providerFor, type Gateway } from '../gateway.js';
+import { enqueueBatchWebhook } from '../webhooks/enqueue-webhook.js';
 import { resolvePrice } from './prices.js';
 import { emptyUsage, sumOutputUsage, type ModelUsage, type OutputUsage } from './usage.js';
 
@@ -65,6 +66,7 @@ export async function recordBatchCost(gw: Gateway, batch: ManagedBatch): Promise
     cost,
     createdAt: Math.floor(Date.now() / 1000),
   };
+  const finished = finishedEvent(batch, usage.total, cost);
   try {
     await em.transactional(async (tx) => {
       await tx.insert(SpendRecord, record);
@@ -73,6 +75,7 @@ export async function recordBatchCost(gw: Gateway, batch: ManagedBatch): Promise
       if (record.ownerKeyId) await conn.execute('update virtual_key set spend = spend + ? where id = ?', [cost, record.ownerKeyId], 'run', ctx);
       if (record.ownerTeamId) await conn.execute('update team set spend = spend + ? where id = ?', [cost, record.ownerTeamId], 'run', ctx);
       await tx.nativeUpdate(ManagedBatch, { id: batch.id }, { costRecorded: true });
+      await enqueueBatchWebhook(tx as unknown as EntityManager, gw, finished); // the outbox: same transaction
     });
   } catch (err) {
     if (!(err instanceof UniqueConstraintViolationException)) throw err;
@@ -80,7 +83,7 @@ export async function recordBatchCost(gw: Gateway, batch: ManagedBatch): Promise
     return 'already_recorded';
   }
   batch.costRecorded = true;
-  emitEvent(gw, finishedEvent(batch, usage.total, cost));
+  emitEvent(gw, finished);
   return 'recorded';
 }
 
@@ -91,8 +94,13 @@ export function costOf(u: ModelUsage, price: { input: number; cachedInput?: numb
 }
 
 async function finishWithoutOutput(gw: Gateway, batch: ManagedBatch): Promise<CostOutcome> {
-  const won = await markCostRecorded(gw.em(), batch);
-  if (won) emitEvent(gw, finishedEvent(batch, emptyUsage(), 0));
+  const finished = finishedEvent(batch, emptyUsage(), 0);
+  const won = await gw.em().transactional(async (tx) => {
+    const changed = await markCostRecorded(tx as unknown as EntityManager, batch);
+    if (changed) await enqueueBatchWebhook(tx as unknown as EntityManager, gw, finished); // the outbox: same transaction
+    return changed;
+  });
+  if (won) emitEvent(gw, finished);
   return won ? 'nothing_to_bill' : 'already_recorded';
 }
 
@@ -108,7 +116,7 @@ function requestCounts(batch: ManagedBatch): { total: number; completed: number;
   return { total: c?.total ?? 0, completed: c?.completed ?? 0, failed: c?.failed ?? 0 };
 }
 
-function finishedEvent(batch: ManagedBatch, usage: ModelUsage, cost: number): GatewayEvent {
+function finishedEvent(batch: ManagedBatch, usage: ModelUsage, cost: number): Extract<GatewayEvent, { event: 'batch_finished' }> {
   const s = batch.snapshot as Record<string, unknown>;
   const ended = ['completed_at', 'cancelled_at', 'expired_at', 'failed_at'].map((k) => s[k]).find((v): v is number => typeof v === 'number');
   const created = typeof s.created_at === 'number' ? s.created_at : batch.createdAt;

@@ -13,7 +13,7 @@ export async function registerOutputFile(gw: Gateway, batch: ManagedBatch, provi
   if (existing) return existing.fileId;
   const info = await providerFor(gw, batch.deploymentId)
     .getFile(providerFileId)
-    .catch(() => null); // metadata is nice to have; the ID mapping is what matters
+    .catch(() => null); // metadata (size, dates) is nice to have; the ID mapping is what matters
   const now = Math.floor(Date.now() / 1000);
   const id = newFileId();
   try {
@@ -31,7 +31,8 @@ export async function registerOutputFile(gw: Gateway, batch: ManagedBatch, provi
         ownerKeyId: batch.ownerKeyId,
         ownerUserId: batch.ownerUserId,
         ownerTeamId: batch.ownerTeamId,
-        filename: info?.filename ?? `batch_${kind}.jsonl`,
+        // Never the provider's filename: it carries the upstream batch ID (`batch_<upstream id>_output.jsonl`).
+        filename: `${batch.id}_${kind}.jsonl`,
         purpose: 'batch_output',
         kind,
         bytes: info?.bytes ?? 0,

@@ -1,4 +1,5 @@
-import { ManagedFile, FileReplica } from '../../db/entities/index.js';
+import { FileLayoutChunk, FileReplica, ManagedFile } from '../../db/entities/index.js';
+import { deleteReplicasOrRecord } from './pending-deletes.js';
 import type { Deployment } from '../../config/types.js';
 import type { ProviderFile } from '../../providers/types.js';
 import { assertWithinBudget } from '../access/budget.js';
@@ -11,6 +12,7 @@ import { newFileId } from '../ids.js';
 import { spoolBatchInput, type SpooledBatchInput } from '../jsonl/spool.js';
 import { lineError } from '../jsonl/validate-line.js';
 import { fromProviderError } from '../upstream-error.js';
+import { assertTranslatable } from './check-translatable.js';
 import { toFileObject, type FileObject } from './file-object.js';
 
 export interface UploadFields {
@@ -31,19 +33,37 @@ export interface UploadSource {
 }
 
 const AZURE_MIN_EXPIRY = 1_209_600; // Azure accepts 14–30 days only (upstream-batch-apis.md §4).
+const LAYOUT_CHUNK_BYTES = 64 * 1024;
+
+const cancelled = () => new GatewayError('invalid_request', 'The client cancelled the upload', 'file', 'upload_cancelled');
+
+function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw cancelled();
+}
 
 /**
  * Managed upload: validate every line in one streamed pass, then write a copy (body.model → the deployment's
  * model) to every deployment of the target groups at once. All or nothing: if any copy fails, the copies
  * already written are deleted and the caller gets the error.
+ *
+ * Cancellation is a rollback until the file row commits: `signal` (the caller went away: a gRPC cancel or
+ * deadline, a closed HTTP connection, an aborted tRPC call) is watched through validation, the copies and the
+ * commit itself, and when it fires nothing stays (no row, no spool, no copy upstream). After the commit the
+ * file stands, whether or not the answer reaches the caller. (A gRPC client's cancel reaches us as end-of-stream
+ * first and as the signal a few ms later, which is why the stream's end alone proves nothing.)
  */
-export async function uploadManagedFile(gw: Gateway, principal: Principal, source: UploadSource): Promise<FileObject> {
+export async function uploadManagedFile(gw: Gateway, principal: Principal, source: UploadSource, signal?: AbortSignal): Promise<FileObject> {
   await assertWithinBudget(gw, principal);
-  const spool = await spoolBatchInput(source.content, { maxBytes: gw.config.limits.maxFileBytes, maxLines: gw.config.limits.maxFileLines });
+  throwIfCancelled(signal);
+  const spool = await spoolBatchInput(source.content, { maxBytes: gw.config.limits.maxFileBytes, maxLines: gw.config.limits.maxFileLines }, signal).catch((err) => {
+    throw signal?.aborted ? cancelled() : err;
+  });
   try {
     const fields = await source.fields();
+    throwIfCancelled(signal);
     const deployments = resolveTargets(gw, principal, fields, spool);
-    const replicas = await writeReplicas(gw, spool, fields, deployments);
+    await assertTranslatable(spool, deployments); // a Vertex target refuses lines Gemini cannot take
+    const replicas = await writeReplicas(gw, spool, fields, deployments, signal);
     const createdAt = Math.floor(Date.now() / 1000);
     const file = {
       id: newFileId(),
@@ -72,10 +92,17 @@ export async function uploadManagedFile(gw: Gateway, principal: Principal, sourc
             createdAt,
           });
         }
+        await tx.flush();
+        let seq = 0;
+        for await (const data of spool.layout(LAYOUT_CHUNK_BYTES)) {
+          await tx.insert(FileLayoutChunk, { fileId: file.id, seq: seq++, data });
+        }
+        // The last moment a departed caller can still undo the upload: throwing here rolls the rows back.
+        throwIfCancelled(signal);
       });
     } catch (err) {
-      await deleteReplicas(gw, replicas);
-      throw err;
+      await deleteReplicas(gw, replicas, 'commit failed');
+      throw signal?.aborted ? cancelled() : err;
     }
     emitEvent(gw, { event: 'file_uploaded', file_id: file.id, bytes: file.bytes, lines: file.lineCount, replicas: replicas.length, groups: file.targetModelNames, key_id: file.ownerKeyId, team_id: file.ownerTeamId });
     return toFileObject(file as ManagedFile);
@@ -110,50 +137,89 @@ interface WrittenReplica {
   file: ProviderFile;
 }
 
-async function writeReplicas(gw: Gateway, spool: SpooledBatchInput, fields: UploadFields, deployments: Deployment[]): Promise<WrittenReplica[]> {
-  const abort = new AbortController();
-  const results = await Promise.allSettled(
-    deployments.map(async (deployment): Promise<WrittenReplica> => {
-      const expiresAfter =
-        fields.expiresAfter && deployment.provider === 'azure'
-          ? { ...fields.expiresAfter, seconds: Math.max(fields.expiresAfter.seconds, AZURE_MIN_EXPIRY) }
-          : fields.expiresAfter;
-      try {
-        const file = await providerFor(gw, deployment.id).uploadFile(
-          {
-            filename: fields.filename,
-            purpose: 'batch',
-            bytes: spool.bytesFor(deployment.model),
-            body: () => spool.read(deployment.model),
-            expiresAfter,
-          },
-          abort.signal,
-        );
-        gw.health.recordSuccess(deployment.id);
-        return { deployment, file };
-      } catch (err) {
-        abort.abort(); // one copy failed: the others are wasted work, stop them
-        throw Object.assign(fromProviderError(err, `Writing the file to a deployment of '${deployment.modelGroup}'`), { deployment });
-      }
-    }),
-  );
+/**
+ * Writes every copy at once. When one fails or the caller leaves, the others stop, but only those still
+ * sending their body are aborted: a provider that has the whole body may store the file even if we stop
+ * listening, and then we would never learn its ID. Those are waited for, and every copy written is deleted.
+ */
+async function writeReplicas(gw: Gateway, spool: SpooledBatchInput, fields: UploadFields, deployments: Deployment[], caller?: AbortSignal): Promise<WrittenReplica[]> {
+  const stop = new AbortController();
+  const onCaller = () => stop.abort();
+  caller?.addEventListener('abort', onCaller, { once: true });
+  if (caller?.aborted) stop.abort();
+  let results: PromiseSettledResult<WrittenReplica>[];
+  try {
+    results = await Promise.allSettled(
+      deployments.map(async (deployment): Promise<WrittenReplica> => {
+        const expiresAfter =
+          fields.expiresAfter && deployment.provider === 'azure'
+            ? { ...fields.expiresAfter, seconds: Math.max(fields.expiresAfter.seconds, AZURE_MIN_EXPIRY) }
+            : fields.expiresAfter;
+        const attempt = new AbortController();
+        let sending = false;
+        const onStop = () => {
+          if (sending) attempt.abort();
+        };
+        stop.signal.addEventListener('abort', onStop, { once: true });
+        try {
+          if (stop.signal.aborted) throw stopped(caller);
+          const file = await providerFor(gw, deployment.id).uploadFile(
+            {
+              filename: fields.filename,
+              purpose: 'batch',
+              bytes: spool.bytesFor(deployment.model),
+              body: () => {
+                // Each attempt (retries included) starts here: none starts once we have stopped.
+                if (stop.signal.aborted) attempt.abort();
+                sending = true;
+                return untilSent(spool.read(deployment.model), () => (sending = false));
+              },
+              expiresAfter,
+            },
+            attempt.signal,
+          );
+          gw.health.recordSuccess(deployment.id);
+          return { deployment, file };
+        } catch (err) {
+          const stoppedByUs = attempt.signal.aborted;
+          stop.abort(); // one copy failed: the others are wasted work, stop them
+          if (stoppedByUs) throw stopped(caller);
+          throw Object.assign(fromProviderError(err, `Writing the file to a deployment of '${deployment.modelGroup}'`), { deployment });
+        } finally {
+          stop.signal.removeEventListener('abort', onStop);
+        }
+      }),
+    );
+  } finally {
+    caller?.removeEventListener('abort', onCaller);
+  }
   const written = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failure = results.find((r) => r.status === 'rejected' && !isAbortOnly(r.reason));
-  const anyFailure = failure ?? results.find((r) => r.status === 'rejected');
-  if (anyFailure) {
-    await deleteReplicas(gw, written);
-    const reason = (anyFailure as PromiseRejectedResult).reason;
-    gw.log.warn({ event: 'file_upload_failed', written: written.length, of: deployments.length, error: String(reason?.message ?? reason) }, 'replica write failed; rolled back');
+  const failure = caller?.aborted
+    ? { status: 'rejected' as const, reason: cancelled() }
+    : (results.find((r) => r.status === 'rejected' && !(r.reason instanceof StoppedWrite)) ?? results.find((r) => r.status === 'rejected'));
+  if (failure) {
+    const reason = (failure as PromiseRejectedResult).reason;
+    await deleteReplicas(gw, written, caller?.aborted ? 'caller left' : 'a copy failed');
+    const why = caller?.aborted ? 'the caller left; copies rolled back' : 'replica write failed; rolled back';
+    gw.log.warn({ event: caller?.aborted ? 'file_upload_cancelled' : 'file_upload_failed', written: written.length, of: deployments.length, error: String(reason?.message ?? reason) }, why);
     throw reason;
   }
   return written;
 }
 
-/** An upload we aborted ourselves because a sibling failed is not the cause worth reporting. */
-function isAbortOnly(reason: unknown): boolean {
-  return reason instanceof GatewayError && /abort/i.test(reason.message);
+/** A write we stopped ourselves (a sibling failed, or the caller left): not the cause worth reporting. */
+class StoppedWrite extends GatewayError {}
+const stopped = (caller?: AbortSignal) =>
+  caller?.aborted ? cancelled() : new StoppedWrite('upstream', 'Stopped because another copy failed', null, 'upload_aborted');
+
+/** The copy's bytes, telling `onSent` once the HTTP client has taken the last of them. */
+async function* untilSent(body: AsyncIterable<Uint8Array>, onSent: () => void): AsyncGenerator<Uint8Array> {
+  yield* body;
+  onSent();
 }
 
-async function deleteReplicas(gw: Gateway, replicas: WrittenReplica[]): Promise<void> {
-  await Promise.allSettled(replicas.map((r) => providerFor(gw, r.deployment.id).deleteFile(r.file.id)));
+/** A copy whose delete fails is recorded for the janitor (pending-deletes.ts), never just left upstream. */
+async function deleteReplicas(gw: Gateway, replicas: WrittenReplica[], why: string): Promise<void> {
+  gw.log.info({ event: 'upload_rolled_back', why, replicas: replicas.length }, 'deleting the copies of an upload that did not commit');
+  await deleteReplicasOrRecord(gw, replicas.map((r) => ({ deploymentId: r.deployment.id, providerFileId: r.file.id })), 'upload_rollback');
 }

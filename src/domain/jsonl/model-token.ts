@@ -7,79 +7,106 @@ const CLOSE_OBJ = 0x7d;
 const OPEN_ARR = 0x5b;
 const CLOSE_ARR = 0x5d;
 
-const BODY = Buffer.from('"body"');
-const MODEL = Buffer.from('"model"');
+/** Deeper lines are refused before JSON.parse sees them: nothing a batch request needs nests this far. */
+export const MAX_LINE_DEPTH = 256;
+
+export const BODY_MODEL_PATH = ['body', 'model'] as const;
+/** Where an output line's model sits: `{"custom_id", "response": {"body": {"model"}}}`. */
+export const RESPONSE_MODEL_PATH = ['response', 'body', 'model'] as const;
+
+export interface LineScan {
+  /** Nesting went past MAX_LINE_DEPTH: the scan stopped there. */
+  tooDeep: boolean;
+  /** A key repeated in an object on the path (compared after unescaping), e.g. "body" and "bo\u0064y". */
+  duplicateKey: { key: string; where: string } | null;
+  /** The string token (quotes included) at the path, when its value is a string. */
+  token: { start: number; end: number } | null;
+}
+
+interface Frame {
+  isObject: boolean;
+  /** Index in the path of the key this object's keys are compared with; -1 when the object is off the path. */
+  level: number;
+  keys: Set<string> | null;
+  expectKey: boolean;
+  /** The key just read matched path[level]; its value comes next. */
+  pending: boolean;
+}
 
 /**
- * Where the `body.model` string token (quotes included) sits in the raw bytes of a JSON line, or null when it
- * cannot be told without decoding (escaped keys and the like: the caller then re-serialises the line instead).
- * Run only on lines JSON.parse has accepted, so the scanner need not validate; it only tracks nesting and keys.
- * Like JSON.parse, a repeated key counts at its last occurrence.
+ * One pass over the raw bytes of a JSON line, tracking only the objects along `path` (from the top-level
+ * object): where the string at `path` sits, whether a key repeats in one of those objects, how deep the
+ * nesting goes. Keys are compared after unescaping, so `"mod\u0065l"` is `"model"`. The token is located in
+ * the bytes, so replacing it rewrites exactly the value that counts, whatever the rest of the line's spelling.
+ * Meaningful on lines JSON.parse accepts; on others it only bounds the nesting (it never throws).
  */
-export function findModelToken(line: Buffer): { start: number; end: number } | null {
-  let depth = 0;
-  let inBody = false; // inside the object that is the value of the top-level "body"
-  let bodyDepth = -1;
-  let found: { start: number; end: number } | null = null;
-  // After a key at depth 1 or 2: which one it was, so the next value can be recognised.
-  let pendingKey: 'body' | 'model' | 'other' | null = null;
-  let expectKey = false;
+export function scanJsonLine(line: Buffer, path: readonly string[]): LineScan {
+  const stack: Frame[] = [];
+  let duplicateKey: LineScan['duplicateKey'] = null;
+  let token: LineScan['token'] = null;
   const n = line.length;
   for (let i = 0; i < n; i++) {
     const c = line[i];
+    const top = stack[stack.length - 1];
     if (c === QUOTE) {
       const start = i;
-      for (i++; i < n; i++) {
-        const d = line[i];
-        if (d === BACKSLASH) i++;
-        else if (d === QUOTE) break;
+      for (;;) {
+        const q = line.indexOf(QUOTE, i + 1);
+        if (q === -1) {
+          i = n;
+          break;
+        }
+        let slashes = 0;
+        for (let j = q - 1; j > start && line[j] === BACKSLASH; j--) slashes++;
+        i = q;
+        if (slashes % 2 === 0) break;
       }
       const end = i + 1;
-      if (expectKey && (depth === 1 || (inBody && depth === bodyDepth))) {
-        const isBodyKey = depth === 1 && equalsAt(line, start, end, BODY);
-        const isModelKey = inBody && depth === bodyDepth && equalsAt(line, start, end, MODEL);
-        pendingKey = isBodyKey ? 'body' : isModelKey ? 'model' : 'other';
-        expectKey = false;
-      } else if (pendingKey === 'model') {
-        found = { start, end };
-        pendingKey = null;
-      } else {
-        pendingKey = null;
+      if (!top) continue;
+      if (top.isObject && top.expectKey) {
+        top.expectKey = false;
+        if (top.level >= 0) {
+          const key = decodeKey(line, start, end);
+          if (top.keys!.has(key)) duplicateKey ??= { key, where: path.slice(0, top.level).join('.') };
+          top.keys!.add(key);
+          top.pending = key === path[top.level];
+        }
+      } else if (top.pending) {
+        if (top.level === path.length - 1) token = { start, end };
+        top.pending = false;
       }
       continue;
     }
-    if (c === OPEN_OBJ) {
-      depth++;
-      if (pendingKey === 'body' && depth === 2) {
-        inBody = true;
-        bodyDepth = 2;
-      }
-      pendingKey = null;
-      expectKey = true;
-    } else if (c === CLOSE_OBJ) {
-      if (inBody && depth === bodyDepth) inBody = false;
-      depth--;
-      expectKey = false;
-    } else if (c === OPEN_ARR) {
-      depth++;
-      pendingKey = null;
-      expectKey = false;
-    } else if (c === CLOSE_ARR) {
-      depth--;
+    if (c === OPEN_OBJ || c === OPEN_ARR) {
+      if (stack.length >= MAX_LINE_DEPTH) return { tooDeep: true, duplicateKey, token };
+      let level = -1;
+      if (!top) level = 0;
+      else if (top.pending && c === OPEN_OBJ && top.level < path.length - 1) level = top.level + 1;
+      if (top) top.pending = false;
+      const isObject = c === OPEN_OBJ;
+      stack.push({ isObject, level: isObject ? level : -1, keys: isObject && level >= 0 ? new Set() : null, expectKey: isObject, pending: false });
+    } else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
+      stack.pop();
     } else if (c === COMMA) {
-      // A comma inside an object introduces a key; the enclosing container decides, and only depths 1 and the
-      // body's matter, where containers are objects whenever keys are expected.
-      expectKey = depth === 1 || (inBody && depth === bodyDepth);
-      pendingKey = null;
-    } else if (c === COLON) {
-      // keep pendingKey for the value that follows
-    } else if (c > 0x20 && pendingKey !== null && pendingKey !== 'body') {
-      pendingKey = null; // a number, true, false or null as the value
+      if (top?.isObject) top.expectKey = true;
+    } else if (c !== COLON && c > 0x20 && top?.pending) {
+      top.pending = false; // a number, true, false or null as the value
     }
   }
-  return found;
+  return { tooDeep: false, duplicateKey, token };
 }
 
-function equalsAt(buf: Buffer, start: number, end: number, token: Buffer): boolean {
-  return end - start === token.length && buf.compare(token, 0, token.length, start, end) === 0;
+function decodeKey(line: Buffer, start: number, end: number): string {
+  const escaped = line.indexOf(BACKSLASH, start) !== -1 && line.indexOf(BACKSLASH, start) < end;
+  if (!escaped) return line.toString('utf8', start + 1, end - 1);
+  try {
+    return JSON.parse(line.toString('utf8', start, end)) as string;
+  } catch {
+    return line.toString('utf8', start + 1, end - 1); // not valid JSON: JSON.parse of the line refuses it anyway
+  }
+}
+
+/** Where the `body.model` string token (quotes included) sits in the raw bytes of a batch input line. */
+export function findModelToken(line: Buffer): { start: number; end: number } | null {
+  return scanJsonLine(line, BODY_MODEL_PATH).token;
 }

@@ -6,8 +6,8 @@ import { once } from 'node:events';
 import { GatewayError } from '../errors.js';
 import { makeSpoolDir } from '../spool-dirs.js';
 import { BufferedWriter } from './buffered-writer.js';
-import { isBlankLine, splitLines } from './lines.js';
-import { findModelToken } from './model-token.js';
+import { LayoutRecorder, type Terminator } from './layout.js';
+import { EventLoopYielder, isBlankLine, splitLineBatches } from './lines.js';
 import { lineError, parseBatchLine } from './validate-line.js';
 
 export interface SpoolLimits {
@@ -16,10 +16,11 @@ export interface SpoolLimits {
 }
 
 /**
- * A validated batch input, spooled to a temp file as a template: every line as the client sent it but with the
- * `body.model` token replaced by a random placeholder (re-serialised only when the token cannot be located in
- * the raw bytes), so writing the copy for a deployment is a plain byte substitution (no second JSON parse) and
- * its exact size is known before the upload starts (Content-Length, not chunked).
+ * A validated batch input, spooled to a temp file as a template: every request line as the client sent it but
+ * with the `body.model` token replaced by a random placeholder, so writing the copy for a deployment is a plain
+ * byte substitution (no second JSON parse) and its exact size is known before the upload starts
+ * (Content-Length, not chunked). What the copies leave out (BOM, blank lines, line endings, each line's model
+ * spelling) is recorded beside it (layout.ts), so the caller's exact bytes can be rebuilt from any copy.
  */
 export interface SpooledBatchInput {
   path: string;
@@ -30,28 +31,39 @@ export interface SpooledBatchInput {
   endpoint: string;
   /** Each distinct `body.model`, with the first line that used it (for errors that name a line). */
   models: Map<string, number>;
+  /** Numbers of the blank lines skipped, ascending: lets a later pass over the spool name the client's line numbers. */
+  blankLines?: number[];
   /** Bytes of the copy for a deployment whose model is `model`. */
   bytesFor(model: string): number;
   /** The copy for a deployment, streamed from disk; call once per upload attempt. */
   read(model: string): AsyncIterable<Uint8Array>;
+  /** The recorded layout (layout.ts), streamed from disk in chunks of at most `chunkBytes`. */
+  layout(chunkBytes: number): AsyncIterable<Buffer>;
   dispose(): Promise<void>;
 }
 
 /**
- * One streaming pass over the client's bytes: check every line, enforce the limits, write the template.
- * Nothing reaches a provider until this has succeeded, so a bad line costs the user nothing upstream.
+ * One streaming pass over the client's bytes: check every line, enforce the limits, write the template and the
+ * layout. Nothing reaches a provider until this has succeeded, so a bad line costs the user nothing upstream.
+ * The pass gives the event loop a turn every few milliseconds, so a large upload never stalls other requests.
  */
-export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits: SpoolLimits): Promise<SpooledBatchInput> {
+export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits: SpoolLimits, signal?: AbortSignal): Promise<SpooledBatchInput> {
   const dir = await makeSpoolDir('spool');
   const path = join(dir, 'input.jsonl');
+  const layoutPath = join(dir, 'layout.jsonl');
   const placeholder = `__sluice_model_${randomBytes(12).toString('hex')}__`;
   const placeholderJson = JSON.stringify(placeholder);
   const placeholderBytes = Buffer.from(placeholderJson);
   const newline = Buffer.from('\n');
   const out = createWriteStream(path);
   const writer = new BufferedWriter(out);
+  const layoutOut = createWriteStream(layoutPath);
+  const layoutWriter = new BufferedWriter(layoutOut);
+  const layout = new LayoutRecorder(layoutWriter);
   const seen = new Map<string, number>();
   const models = new Map<string, number>();
+  const blankLines: number[] = [];
+  const yielder = new EventLoopYielder();
   let originalBytes = 0;
   let templateBytes = 0;
   let lineNo = 0;
@@ -74,50 +86,68 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
   }
 
   try {
-    for await (const raw of splitLines(counted())) {
-      lineNo++;
-      // Azure rejects a BOM; drop it.
-      const bytes = lineNo === 1 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? raw.subarray(3) : raw;
-      if (isBlankLine(bytes)) continue;
-      const text = bytes.toString('utf8');
-      const line = parseBatchLine(text, lineNo);
-      const previous = seen.get(line.custom_id);
-      if (previous !== undefined) {
-        throw lineError(lineNo, `custom_id ${JSON.stringify(line.custom_id)} is also used on line ${previous}`, 'duplicate_custom_id');
-      }
-      seen.set(line.custom_id, lineNo);
-      if (endpoint === null) endpoint = line.url;
-      else if (line.url !== endpoint) {
-        throw lineError(lineNo, `"url" is ${line.url} but earlier lines use ${endpoint}; one file, one endpoint`, 'url_mismatch');
-      }
-      if (!models.has(line.body.model)) models.set(line.body.model, lineNo);
-      if (++lines > limits.maxLines) {
-        throw new GatewayError('invalid_request', `File has more than ${limits.maxLines} requests`, 'file', 'too_many_tasks');
-      }
-      const token = findModelToken(bytes);
-      if (token && equalsJson(bytes, token, line.body.model)) {
+    for await (const batch of splitLineBatches(counted())) {
+      if (signal?.aborted) throw signal.reason;
+      const { buf, starts, ends } = batch;
+      for (let i = 0; i < starts.length; i++) {
+        lineNo++;
+        let start = starts[i];
+        let end = ends[i];
+        const last = batch.lastUnterminated && i === starts.length - 1;
+        const cr = end > start && buf[end - 1] === 13;
+        if (cr) end--;
+        const term: Terminator = last ? (cr ? 3 : 0) : cr ? 2 : 1;
+        // Azure rejects a BOM: the copies go without it; the layout keeps it.
+        if (lineNo === 1 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) {
+          start += 3;
+          await layout.bom();
+        }
+        if (isBlankLine(buf, start, end)) {
+          blankLines.push(lineNo);
+          // Kept cheap (no slice, no await) for the usual run of identical blank lines.
+          if (!layout.repeat('b', term, buf, start, end)) await layout.add('b', term, buf.subarray(start, end));
+          continue;
+        }
+        const bytes = buf.subarray(start, end);
+        const { line, token } = parseBatchLine(bytes, lineNo);
+        const previous = seen.get(line.custom_id);
+        if (previous !== undefined) {
+          throw lineError(lineNo, `custom_id ${JSON.stringify(line.custom_id)} is also used on line ${previous}`, 'duplicate_custom_id');
+        }
+        seen.set(line.custom_id, lineNo);
+        if (endpoint === null) endpoint = line.url;
+        else if (line.url !== endpoint) {
+          throw lineError(lineNo, `"url" is ${line.url} but earlier lines use ${endpoint}; one file, one endpoint`, 'url_mismatch');
+        }
+        if (!models.has(line.body.model)) models.set(line.body.model, lineNo);
+        if (++lines > limits.maxLines) {
+          throw new GatewayError('invalid_request', `File has more than ${limits.maxLines} requests`, 'file', 'too_many_tasks');
+        }
+        if (!layout.repeat('r', term, bytes, token.start, token.end)) await layout.add('r', term, bytes.subarray(token.start, token.end));
         await writer.write(bytes.subarray(0, token.start));
         await writer.write(placeholderBytes);
         await writer.write(bytes.subarray(token.end));
         await writer.write(newline);
         templateBytes += bytes.length - (token.end - token.start) + placeholderBytes.length + 1;
-      } else {
-        line.body.model = placeholder; // an escaped or odd token: re-serialise this line instead
-        const template = Buffer.from(JSON.stringify(line) + '\n');
-        await writer.write(template);
-        templateBytes += template.length;
+        if ((lines & 63) === 0) await yielder.maybeYield();
       }
+      await yielder.maybeYield();
     }
+    await layout.finish();
     await writer.flush();
+    await layoutWriter.flush();
     out.end();
-    await once(out, 'finish');
+    layoutOut.end();
+    await Promise.all([once(out, 'finish'), once(layoutOut, 'finish')]);
     if (lines === 0 || endpoint === null) {
       throw new GatewayError('invalid_request', 'File contains no requests', 'file', 'empty_file');
     }
   } catch (err) {
     // A write still in flight fails once the stream is destroyed; that error must not crash the process.
-    out.on('error', () => undefined);
-    out.destroy();
+    for (const stream of [out, layoutOut]) {
+      stream.on('error', () => undefined);
+      stream.destroy();
+    }
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
@@ -131,8 +161,10 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
     lines: lineCount,
     endpoint,
     models,
+    blankLines,
     bytesFor: (model) => templateBytes + lineCount * perLine(model),
     read: (model) => substitute(createReadStream(path, { highWaterMark: 256 * 1024 }), placeholderJson, JSON.stringify(model)),
+    layout: (chunkBytes) => createReadStream(layoutPath, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>,
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }
@@ -175,10 +207,4 @@ function replaceAll(buf: Buffer, needle: Buffer, replacement: Buffer): Buffer {
   }
   parts.push(buf.subarray(start));
   return Buffer.concat(parts);
-}
-
-/** The raw token is exactly what JSON.stringify would write for the parsed value (so no escapes to undo). */
-function equalsJson(line: Buffer, token: { start: number; end: number }, value: string): boolean {
-  const expected = Buffer.from(JSON.stringify(value));
-  return expected.length === token.end - token.start && line.compare(expected, 0, expected.length, token.start, token.end) === 0;
 }

@@ -1,5 +1,6 @@
 import { GatewayError } from '../errors.js';
 import { BATCH_ENDPOINTS, isBatchEndpoint } from './endpoints.js';
+import { BODY_MODEL_PATH, MAX_LINE_DEPTH, scanJsonLine } from './model-token.js';
 
 export interface BatchLine {
   custom_id: string;
@@ -13,13 +14,24 @@ export function lineError(line: number, reason: string, code = 'invalid_request'
   return new GatewayError('invalid_request', `Invalid batch input file: line ${line}: ${reason}`, 'file', code);
 }
 
-/** Checks one line's shape (everything that can be known from the line alone). */
-export function parseBatchLine(text: string, line: number): BatchLine {
+/**
+ * Checks one line's shape (everything that can be known from the line alone) and finds its `body.model` token
+ * in the raw bytes. A key repeated at the top level or in `body` is refused, whatever its spelling ("body" and
+ * "bo\u0064y" are one key): JSON.parse keeps the last, another parser may keep the first, and the gateway must
+ * validate and rewrite the very values the provider will read. Deeper objects are passed on as they are.
+ */
+export function parseBatchLine(bytes: Buffer, line: number): { line: BatchLine; token: { start: number; end: number } } {
+  const scan = scanJsonLine(bytes, BODY_MODEL_PATH);
+  if (scan.tooDeep) throw lineError(line, `nests deeper than ${MAX_LINE_DEPTH} levels`, 'line_too_deep');
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
     throw lineError(line, `not valid JSON (${(err as Error).message})`, 'invalid_json_line');
+  }
+  if (scan.duplicateKey) {
+    const { key, where } = scan.duplicateKey;
+    throw lineError(line, `the key ${JSON.stringify(key)} appears more than once ${where ? `in "${where}"` : 'at the top level'}`, 'duplicate_key');
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw lineError(line, 'must be a JSON object', 'invalid_json_line');
@@ -36,5 +48,10 @@ export function parseBatchLine(text: string, line: number): BatchLine {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw lineError(line, '"body" must be a JSON object');
   const model = (body as Record<string, unknown>).model;
   if (typeof model !== 'string' || model.length === 0) throw lineError(line, '"body.model" must be a non-empty string');
-  return obj as unknown as BatchLine;
+  // With no repeated keys the scan and JSON.parse agree; checked anyway, since the rewrite depends on it.
+  const token = scan.token;
+  if (!token || JSON.parse(bytes.toString('utf8', token.start, token.end)) !== model) {
+    throw lineError(line, '"body.model" could not be located in the line');
+  }
+  return { line: obj as unknown as BatchLine, token };
 }

@@ -89,14 +89,16 @@ export async function updateKey(gw: Gateway, input: UpdateKeyInput) {
   if (input.allow_provider_routes !== undefined) patch.allowProviderRoutes = input.allow_provider_routes;
   if (input.duration !== undefined) patch.expiresAt = expiresAt;
   await em.nativeUpdate(VirtualKey, { id: key.id }, patch);
+  gw.principals.clear();
   gw.log.info({ event: 'key_updated', key_id: key.id }, 'key updated');
   return toKeyInfo({ ...key, ...patch } as VirtualKey);
 }
 
-/** Deleted keys stop working at once on every replica: authentication reads the database on every call. */
+/** Deleted keys stop working at once on this replica, and within PRINCIPAL_TTL_MS on the others. */
 export async function deleteKeys(gw: Gateway, keys: string[]) {
   const found = await Promise.all(keys.map((k) => findKey(gw, k)));
   await gw.em().nativeDelete(VirtualKey, { id: { $in: found.map((k) => k.id) } });
+  gw.principals.clear();
   gw.log.info({ event: 'keys_deleted', key_ids: found.map((k) => k.id) }, 'keys deleted');
   // The IDs, not what was sent: echoing secrets back would put them in responses and proxies' logs.
   return { deleted_keys: found.map((k) => k.id) };

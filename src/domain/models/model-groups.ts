@@ -11,6 +11,8 @@ export function listModelGroups(gw: Gateway, principal: Principal) {
       mode: g.mode,
       providers: [...new Set(g.deployments.map((d) => d.provider))],
       deployments: g.deployments.length,
+      /** One entry per deployment, in config order: which provider serves it (never its name or endpoint). */
+      deployment_providers: g.deployments.map((d) => d.provider),
       input_cost_per_token_batches: g.deployments[0].inputCostPerTokenBatches ?? null,
       output_cost_per_token_batches: g.deployments[0].outputCostPerTokenBatches ?? null,
     }));

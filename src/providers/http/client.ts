@@ -161,9 +161,9 @@ export class UpstreamClient {
   }
 }
 
-/** `/batches/batch_abc/cancel` → `/batches/{id}/cancel`: a bounded label set. */
+/** `/batches/batch_abc/cancel` → `/batches/{id}/cancel` (Vertex: `/batchPredictionJobs/{id}:cancel`): a bounded label set. */
 function routeOf(path: string): string {
-  return path.replace(/^\/(files|batches)\/[^/]+/, '/$1/{id}');
+  return path.replace(/^\/(files|batches|batchPredictionJobs)\/[^/:]+/, '/$1/{id}');
 }
 
 function backoffMs(attempt: number, retryAfterSeconds?: number): number {

@@ -1,22 +1,8 @@
 import { ServerError, Status, type CallContext, type ServerMiddleware } from 'nice-grpc';
 import { gatewayErrorOf } from '../../api/gateway-error-of.js';
-import { GatewayError, type ErrorKind } from '../../domain/errors.js';
+import { ERROR_KINDS, GatewayError } from '../../domain/errors.js';
 import type { Logger } from '../../domain/gateway.js';
 import { upstreamDetail } from '../../domain/upstream-error.js';
-
-const GRPC_STATUS: Record<ErrorKind, Status> = {
-  invalid_request: Status.INVALID_ARGUMENT,
-  authentication: Status.UNAUTHENTICATED,
-  permission: Status.PERMISSION_DENIED,
-  not_found: Status.NOT_FOUND,
-  timeout: Status.DEADLINE_EXCEEDED,
-  conflict: Status.FAILED_PRECONDITION,
-  payload_too_large: Status.RESOURCE_EXHAUSTED,
-  rate_limited: Status.RESOURCE_EXHAUSTED,
-  upstream: Status.UNAVAILABLE,
-  unavailable: Status.UNAVAILABLE,
-  internal: Status.INTERNAL,
-};
 
 /**
  * The one mapping from any error to a gRPC status. The OpenAI error's type, param and code travel as trailers
@@ -26,11 +12,11 @@ const GRPC_STATUS: Record<ErrorKind, Status> = {
 export function toServerError(err: unknown, trailer?: CallContext['trailer']): ServerError {
   if (err instanceof ServerError) return err;
   const g = gatewayErrorOf(err) ?? new GatewayError('internal', 'The gateway hit an internal error', null, 'internal_error');
-  trailer?.set('sluice-error-type', g.kind);
+  trailer?.set('sluice-error-type', ERROR_KINDS[g.kind].openaiType);
   if (g.param) trailer?.set('sluice-error-param', g.param);
   if (g.code) trailer?.set('sluice-error-code', g.code);
   if (g.retryAfter !== undefined) trailer?.set('retry-after', String(Math.ceil(g.retryAfter)));
-  return new ServerError(GRPC_STATUS[g.kind], g.message);
+  return new ServerError(ERROR_KINDS[g.kind].grpc as Status, g.message);
 }
 
 const isAbort = (err: unknown) => err instanceof Error && err.name === 'AbortError';
@@ -41,7 +27,10 @@ export function mapErrors(log: Logger): ServerMiddleware {
     try {
       return yield* call.next(call.request, context);
     } catch (err) {
-      if (isAbort(err) || context.signal.aborted) throw err; // the client is gone: nobody to tell
+      // The client is gone: nobody to tell. Rethrown as an AbortError, which nice-grpc drops silently (anything
+      // else it reports as an uncaught error of the method).
+      if (isAbort(err)) throw err;
+      if (context.signal.aborted) throw Object.assign(new Error('The client cancelled the call'), { name: 'AbortError' });
       const mapped = toServerError(err, context.trailer);
       const detail = upstreamDetail(gatewayErrorOf(err));
       if (detail) log.warn({ event: 'upstream_error', method: call.method.path, detail }, 'a provider call failed');

@@ -1,34 +1,6 @@
 import { gatewayErrorOf } from '../../api/gateway-error-of.js';
 import { echo } from '../../domain/echo.js';
-import { GatewayError, type ErrorKind } from '../../domain/errors.js';
-
-const HTTP_STATUS: Record<ErrorKind, number> = {
-  invalid_request: 400,
-  authentication: 401,
-  permission: 403,
-  not_found: 404,
-  timeout: 408,
-  conflict: 409,
-  payload_too_large: 413,
-  rate_limited: 429,
-  upstream: 502,
-  unavailable: 503,
-  internal: 500,
-};
-
-const OPENAI_TYPE: Record<ErrorKind, string> = {
-  invalid_request: 'invalid_request_error',
-  authentication: 'authentication_error',
-  permission: 'permission_error',
-  not_found: 'invalid_request_error',
-  timeout: 'invalid_request_error',
-  conflict: 'invalid_request_error',
-  payload_too_large: 'invalid_request_error',
-  rate_limited: 'rate_limit_error',
-  upstream: 'server_error',
-  unavailable: 'server_error',
-  internal: 'server_error',
-};
+import { ERROR_KINDS, GatewayError } from '../../domain/errors.js';
 
 export interface OpenAIErrorResponse {
   status: number;
@@ -73,9 +45,9 @@ export function toOpenAIError(err: unknown): OpenAIErrorResponse {
   const headers: Record<string, string> = {};
   if (g.retryAfter !== undefined) headers['retry-after'] = String(Math.ceil(g.retryAfter));
   return {
-    status: HTTP_STATUS[g.kind],
+    status: ERROR_KINDS[g.kind].http,
     headers,
-    body: { error: { message: g.message, type: OPENAI_TYPE[g.kind], param: g.param, code: g.code } },
+    body: { error: { message: g.message, type: ERROR_KINDS[g.kind].openaiType, param: g.param, code: g.code } },
   };
 }
 

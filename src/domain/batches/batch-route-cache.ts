@@ -1,0 +1,54 @@
+import { LRUCache } from 'lru-cache';
+import type { ManagedBatch } from '../../db/entities/index.js';
+
+interface Entry {
+  /** Detached from any EntityManager; its state fields are this replica's last view, updated in place. */
+  row: ManagedBatch;
+  /** When this replica last had the batch's state from the provider (ms), for the freshness window. */
+  checkedAt: number;
+}
+
+/**
+ * The batches this replica has read. What routes a batch (its deployment, provider ID, owner) never changes
+ * after create, so a retrieve needs no query to find it; its state fields are only this replica's last view
+ * and decide nothing but whether a new state is worth writing (the writes themselves stay guarded in SQL).
+ * Retrieves of one batch that arrive together share one provider call.
+ */
+export class BatchRouteCache {
+  private readonly entries = new LRUCache<string, Entry>({ max: 10_000 });
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  get(id: string): ManagedBatch | undefined {
+    return this.entries.get(id)?.row;
+  }
+
+  remember(row: ManagedBatch, checkedAt = 0): ManagedBatch {
+    this.entries.set(row.id, { row, checkedAt });
+    return row;
+  }
+
+  forget(id: string): void {
+    this.entries.delete(id);
+  }
+
+  /** Records that the cached state of this batch was just read from its provider. */
+  checked(id: string): void {
+    const entry = this.entries.get(id);
+    if (entry) entry.checkedAt = Date.now();
+  }
+
+  /** True when this replica read the batch's state from its provider less than maxAgeMs ago. */
+  freshWithin(id: string, maxAgeMs: number): boolean {
+    const entry = this.entries.get(id);
+    return entry !== undefined && Date.now() - entry.checkedAt < maxAgeMs;
+  }
+
+  /** Runs `work` unless the same batch's work is already running, in which case its result is shared. */
+  singleFlight<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const running = this.inFlight.get(id) as Promise<T> | undefined;
+    if (running) return running;
+    const started = work().finally(() => this.inFlight.delete(id));
+    this.inFlight.set(id, started);
+    return started;
+  }
+}

@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { basename } from 'node:path';
+import type { JWT } from 'google-auth-library';
+import type { Deployment } from '../../config/types.js';
+import { translatorFor, type LineTranslator, type OpenAIBatchLine } from '../../translation/index.js';
+import { UpstreamClient, type UpstreamObserver } from '../http/client.js';
+import { splitJsonLines } from './split-lines.js';
+import type { BatchProvider, ContentStream, CreateBatchRequest, ProviderBatch, ProviderFile, UploadRequest } from '../types.js';
+import { INTENT_TAG, ProviderError } from '../types.js';
+import { accessToken, serviceAccountClient } from './auth.js';
+import { toProviderBatch, type BatchPredictionJob } from './batch-state.js';
+import { BatchBucket } from './bucket.js';
+import { convertedOutput } from './output-lines.js';
+
+/**
+ * Vertex AI batch prediction for Gemini models behind the BatchProvider interface. Files live in the
+ * deployment's GCS bucket; a "provider file ID" is a `gs://` URI (an input replica) or a finished job's output
+ * directory with `#output`/`#errors` (its predictions, converted to OpenAI lines on read). The line formats
+ * are the translation layer's business (src/translation/); this folder only moves bytes and jobs.
+ */
+export function createVertexProvider(d: Deployment, secrets: string[] = [], observer?: UpstreamObserver): VertexProvider {
+  if (!d.vertex) throw new Error(`deployment ${d.id} has no Vertex settings`);
+  const auth = serviceAccountClient(d.vertex.credentials);
+  const jobs = new UpstreamClient({
+    baseUrl: `${d.apiBase}/v1/projects/${encodeURIComponent(d.vertex.project)}/locations/${encodeURIComponent(d.vertex.location)}`,
+    headers: {},
+    timeoutMs: d.timeoutMs,
+    secrets: [...secrets, d.vertex.credentials.private_key],
+    deploymentId: d.id,
+    observer,
+  });
+  return new VertexProvider(d, auth, jobs, new BatchBucket(d.vertex, auth), translatorFor('vertex_ai')!);
+}
+
+export class VertexProvider implements BatchProvider {
+  constructor(
+    private readonly deployment: Deployment,
+    private readonly auth: JWT,
+    private readonly jobs: UpstreamClient,
+    private readonly bucket: BatchBucket,
+    private readonly translator: LineTranslator,
+  ) {}
+
+  /**
+   * Two objects per replica, streamed at once: the Gemini lines the job reads (its URI is the provider file
+   * ID), and the request copy as given (`….openai.jsonl`), which is what fileContent serves for an input file —
+   * the same "copy written for this deployment" every other provider serves, so the gateway can rebuild the
+   * caller's upload from any replica. Both or neither: if one write fails, the other object is deleted.
+   */
+  async uploadFile(req: UploadRequest, signal?: AbortSignal): Promise<ProviderFile> {
+    const name = `sluice/files/${randomUUID()}/${this.deployment.id}.jsonl`;
+    const translator = this.translator;
+    async function* converted(): AsyncGenerator<Uint8Array> {
+      for await (const lines of splitJsonLines(req.body())) {
+        yield Buffer.from(lines.map((l) => translator.toProviderLine(JSON.parse(l) as OpenAIBatchLine) + '\n').join(''));
+      }
+    }
+    const writes = await Promise.allSettled([this.bucket.upload(name, converted(), signal), this.bucket.upload(requestCopyOf(name), req.body(), signal)]);
+    const failed = writes.find((w) => w.status === 'rejected');
+    if (failed) {
+      await Promise.allSettled(writes.map((w, i) => (w.status === 'fulfilled' ? this.bucket.delete(i === 0 ? name : requestCopyOf(name)) : undefined)));
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    const { size, created } = (writes[0] as PromiseFulfilledResult<{ size: number; created: number }>).value;
+    return { id: this.uri(name), bytes: size, created_at: Math.floor(created / 1000), filename: req.filename, purpose: req.purpose, status: 'processed' };
+  }
+
+  async getFile(id: string): Promise<ProviderFile> {
+    const ref = this.parse(id);
+    if (ref.kind === 'object') {
+      const meta = await this.bucket.metadata(ref.name);
+      return { id, bytes: meta.size, created_at: Math.floor(meta.created / 1000), filename: basename(ref.name), purpose: 'batch', status: 'processed' };
+    }
+    // The converted size is known only by converting: count it once, streaming (registration calls this once).
+    let bytes = 0;
+    for await (const chunk of (await this.fileContent(id)).body) bytes += (chunk as Buffer).length;
+    return { id, bytes, created_at: Math.floor(Date.now() / 1000), filename: ref.kind === 'output' ? 'batch_output.jsonl' : 'batch_errors.jsonl', purpose: 'batch_output', status: 'processed' };
+  }
+
+  /**
+   * Deletes an input replica's object. A job's predictions are left in place: its output and error files share
+   * them, so deleting one must not empty the other (a bucket lifecycle rule on `sluice/batches/` ages them out).
+   */
+  async deleteFile(id: string): Promise<void> {
+    const ref = this.parse(id);
+    if (ref.kind !== 'object') return;
+    await this.bucket.delete(ref.name);
+    // The request copy goes too; a replica written before it existed has none.
+    await this.bucket.delete(requestCopyOf(ref.name)).catch((err: unknown) => {
+      if (!(err instanceof ProviderError && err.status === 404)) throw err;
+    });
+  }
+
+  async fileContent(id: string): Promise<ContentStream> {
+    const ref = this.parse(id);
+    if (ref.kind === 'object') {
+      const copy = await this.bucket.read(requestCopyOf(ref.name)).catch(() => null);
+      return { body: copy ?? (await this.bucket.read(ref.name)), contentType: 'application/jsonl' };
+    }
+    const objects = (await this.bucket.list(`${ref.dir}/`)).filter((n) => /\/predictions[^/]*\.jsonl$/.test(n));
+    if (objects.length === 0) throw new ProviderError(404, 'The batch prediction output is no longer in the bucket');
+    const streams = async () => Promise.all(objects.map((n) => this.bucket.read(n)));
+    return { body: convertedOutput(streams, this.translator, ref.kind), contentType: 'application/jsonl' };
+  }
+
+  async createBatch(req: CreateBatchRequest): Promise<ProviderBatch> {
+    if (!this.translator.endpoints.includes(req.endpoint)) {
+      throw new ProviderError(400, `Vertex AI Gemini deployments take ${this.translator.endpoints.join(', ')} batches only, not ${req.endpoint}`, 'unsupported_endpoint', 'endpoint');
+    }
+    const job = await this.call<BatchPredictionJob>('POST', '/batchPredictionJobs', {
+      displayName: `sluice-${randomUUID()}`,
+      model: `publishers/google/models/${this.deployment.model}`,
+      inputConfig: { instancesFormat: 'jsonl', gcsSource: { uris: [req.input_file_id] } },
+      outputConfig: { predictionsFormat: 'jsonl', gcsDestination: { outputUriPrefix: this.uri(`sluice/batches/${randomUUID()}`) } },
+      // Vertex keeps no OpenAI metadata, but jobs carry labels ([a-z0-9_-], ≤ 63): the gateway's intent tag
+      // (create-intent.ts) goes there, so a create whose answer was lost can still be found by listBatches.
+      labels: intentLabels(req.metadata),
+    });
+    return toProviderBatch(job, jobIdOf(job.name));
+  }
+
+  async getBatch(id: string): Promise<ProviderBatch> {
+    return toProviderBatch(await this.call<BatchPredictionJob>('GET', `/batchPredictionJobs/${encodeURIComponent(id)}`, undefined, true), id);
+  }
+
+  /** One page of the project's jobs in this location, newest first, with the intent label as metadata. */
+  async listBatches(page: { after?: string; limit?: number } = {}): Promise<{ data: ProviderBatch[]; has_more: boolean }> {
+    const q = new URLSearchParams({ pageSize: String(page.limit ?? 100) });
+    if (page.after) q.set('pageToken', page.after);
+    const list = await this.call<{ batchPredictionJobs?: BatchPredictionJob[]; nextPageToken?: string }>('GET', `/batchPredictionJobs?${q}`, undefined, true);
+    // Only here does the label come back as metadata: a get leaves metadata absent, so the caller's stored
+    // metadata carries on (translate-batch.ts), while the reconciler finds the intent tag in a list.
+    const data = (list.batchPredictionJobs ?? []).map((job) => {
+      const tag = job.labels?.[INTENT_TAG];
+      return { ...toProviderBatch(job, jobIdOf(job.name)), metadata: tag ? { [INTENT_TAG]: tag } : null };
+    });
+    return { data, has_more: Boolean(list.nextPageToken) };
+  }
+
+  /** `:cancel` answers with an empty body; the job's new state comes from a get. */
+  async cancelBatch(id: string): Promise<ProviderBatch> {
+    await this.call('POST', `/batchPredictionJobs/${encodeURIComponent(id)}:cancel`, {});
+    return this.getBatch(id);
+  }
+
+  private async call<T>(method: 'GET' | 'POST', path: string, json?: unknown, retry = false): Promise<T> {
+    let token: string;
+    try {
+      token = await accessToken(this.auth);
+    } catch (err) {
+      // A refused service account is the operator's problem: a 401 from upstream, never the caller's.
+      throw new ProviderError(401, `Vertex AI: could not get an access token (${(err as Error).message.split('\n')[0]})`);
+    }
+    try {
+      return await this.jobs.json<T>({ method, path, json, retry, headers: { authorization: `Bearer ${token}` } });
+    } catch (err) {
+      // Google's envelope carries a numeric `code` and a `status` name; ours wants a string code.
+      if (err instanceof ProviderError && err.providerCode !== null && typeof err.providerCode !== 'string') {
+        throw new ProviderError(err.status, err.message, String(err.providerCode), err.providerParam, err.retryAfter);
+      }
+      throw err;
+    }
+  }
+
+  private uri(name: string): string {
+    return `gs://${this.bucket.name}/${name}`;
+  }
+
+  private parse(id: string): { kind: 'object'; name: string } | { kind: 'output' | 'error'; dir: string } {
+    const m = /^gs:\/\/([^/]+)\/(.+?)(#output|#errors)?$/.exec(id);
+    if (!m || m[1] !== this.bucket.name) throw new ProviderError(404, 'No such file in this deployment');
+    if (!m[3]) return { kind: 'object', name: m[2] };
+    return { kind: m[3] === '#output' ? 'output' : 'error', dir: m[2] };
+  }
+}
+
+const jobIdOf = (name: string) => name.split('/').pop() ?? name;
+/** `…/<deployment>.jsonl` → `…/<deployment>.openai.jsonl`: the OpenAI-format copy beside the Gemini lines. */
+const requestCopyOf = (name: string) => name.replace(/\.jsonl$/, '') + '.openai.jsonl';
+
+const LABEL = /^[a-z0-9_-]{1,63}$/;
+
+function intentLabels(metadata: Record<string, string> | null | undefined): Record<string, string> | undefined {
+  const tag = metadata?.[INTENT_TAG];
+  return tag && LABEL.test(tag) ? { [INTENT_TAG]: tag } : undefined;
+}
