@@ -179,7 +179,10 @@ describe.each([
       throw new Error(`${req.method} ${req.path.slice(0, 200)}: no answer (${code ?? (err as Error).message})`);
     }
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
-    if (status >= 500) throw new Error(`${req.method} ${req.path.slice(0, 200)} → ${status}: ${text.slice(0, 300)}`);
+    if (status >= 500) {
+      const logged = s.logs.filter((l) => l.includes('"level":50')).slice(-2).join('\n');
+      throw new Error(`${req.method} ${req.path.slice(0, 200)} → ${status}: ${text.slice(0, 300)}\nlogged: ${logged.slice(0, 2000)}`);
+    }
     if (status >= 400) {
       const problem = errorBodyProblem(text);
       if (problem) throw new Error(`${req.method} ${req.path.slice(0, 200)} → ${status}: ${problem}`);
