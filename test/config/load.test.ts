@@ -42,7 +42,7 @@ describe('config.yaml (LiteLLM format)', () => {
   });
 
   it('reports bad values with their path', () => {
-    expect(() => buildConfig({ model_list: [entry('g', 'bedrock/x')] })).toThrow(/^model_list\[0\]\.litellm_params\.model: must be "azure\/<deployment>" or "openai\/<model>"/);
+    expect(() => buildConfig({ model_list: [entry('g', 'bedrock/x')] })).toThrow(/^model_list\[0\]\.litellm_params\.model: must be "azure\/<deployment>", "openai\/<model>" or "vertex_ai\/<model>"/);
     expect(() => buildConfig({ model_list: [] })).toThrow(/^model_list:/);
     expect(() => buildConfig({ model_list: [{ model_name: 'g', litellm_params: { model: 'azure/x', api_key: 'k' } }] })).toThrow(/^model_list\[0\]\.litellm_params\.api_base: required for azure/);
     expect(() => buildConfig({ model_list: [entry('g', 'azure/a'), { ...entry('g', 'azure/b'), model_info: { id: 'dup' } }, { ...entry('h', 'azure/c'), model_info: { id: 'dup' } }] })).toThrow(/duplicate deployment id "dup"/);
