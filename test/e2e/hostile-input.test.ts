@@ -116,6 +116,10 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
       ['/team/new', { team_alias: 't\u0000' }],
       ['/team/new', { team_alias: '<256 characters>' }],
       ['/team/new', { metadata: { note: 'x\u0000' } }],
+      // Found by the fuzzer (random seed): valid JSON that PostgreSQL's json columns refuse.
+      ['/team/new', { metadata: { '': '\ud800' } }],
+      ['/key/generate', { metadata: { '\udc00': 1 } }],
+      ['/key/generate', { models: ['\ud800'] }],
     ])('POST %s %j → 400, nothing saved', async (path, body) => {
       const before = await keyCount();
       await expectError(await call('POST', path, JSON.stringify(body).replace('<256 characters>', 'x'.repeat(256))), 400);
