@@ -2,15 +2,22 @@ import { z } from 'zod';
 
 /**
  * The shapes every string from a caller is checked against before it reaches the domain, so that the same
- * input is refused the same way on every route and every transport. Two things break the database rather than
- * the rule: a NUL character (PostgreSQL's text cannot hold one: the query fails) and a value longer than its
- * column (PostgreSQL refuses it, SQLite keeps it). Both are the caller's mistake, so both are a 400 here.
+ * input is refused the same way on every route and every transport. Three things break the database rather
+ * than the rule: a NUL character (PostgreSQL's text cannot hold one: the query fails), a lone UTF-16 surrogate
+ * (`"\ud800"` is valid JSON, but PostgreSQL's json types refuse it: found by test/fuzz) and a value longer
+ * than its column (PostgreSQL refuses it, SQLite keeps it). All are the caller's mistake, so all are a 400 here.
  */
 const noNul = (v: string) => !v.includes('\u0000');
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const wellFormed = (v: string) => !LONE_SURROGATE.test(v);
 
-/** A string of at most `max` characters without NUL. */
+/** A string of at most `max` characters, without NUL, and valid Unicode. */
 export const text = (max: number) =>
-  z.string().max(max, `must be at most ${max} characters`).refine(noNul, 'must not contain NUL characters');
+  z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .refine(noNul, 'must not contain NUL characters')
+    .refine(wellFormed, 'must be valid Unicode (a lone surrogate is not)');
 
 /** Names of people, keys and teams as LiteLLM takes them (`user_id`, `key_alias`, `team_alias`): 255 as in the schema. */
 export const name = text(255);
@@ -61,12 +68,14 @@ function metadataProblem(root: unknown): string | null {
     if (++seen > 10_000) return 'has too many values';
     if (typeof v === 'string') {
       if (!noNul(v)) return 'must not contain NUL characters';
+      if (!wellFormed(v)) return 'must be valid Unicode (a lone surrogate is not)';
       continue;
     }
     if (v === null || typeof v !== 'object') continue;
     if (depth > MAX_METADATA_DEPTH) return `must not be nested more than ${MAX_METADATA_DEPTH} levels deep`;
     for (const [k, child] of Object.entries(v)) {
       if (!noNul(k)) return 'must not contain NUL characters';
+      if (!wellFormed(k)) return 'must be valid Unicode (a lone surrogate is not)';
       stack.push({ v: child, depth: depth + 1 });
     }
   }

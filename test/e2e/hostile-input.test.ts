@@ -116,6 +116,10 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
       ['/team/new', { team_alias: 't\u0000' }],
       ['/team/new', { team_alias: '<256 characters>' }],
       ['/team/new', { metadata: { note: 'x\u0000' } }],
+      // Found by the fuzzer (random seed): valid JSON that PostgreSQL's json columns refuse.
+      ['/team/new', { metadata: { '': '\ud800' } }],
+      ['/key/generate', { metadata: { '\udc00': 1 } }],
+      ['/key/generate', { models: ['\ud800'] }],
     ])('POST %s %j → 400, nothing saved', async (path, body) => {
       const before = await keyCount();
       await expectError(await call('POST', path, JSON.stringify(body).replace('<256 characters>', 'x'.repeat(256))), 400);
@@ -266,6 +270,28 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
     });
   });
 
+  describe('provider failures in our words', () => {
+    it.each([
+      ['a dropped connection', 503, { dropConnection: true }],
+      ['a 500 whose body names an internal URL', 502, { status: 500, body: 'boom at http://127.0.0.1:1/internal/x' }],
+    ])('%s → %i, no provider text, URL or host', async (_name, status, fault) => {
+      const form = new FormData();
+      form.append('purpose', 'batch');
+      form.append('file', new Blob([chatJsonl(1)]), 'r.jsonl');
+      const uploaded = await fetch(`${s.url}/azure/v1/files`, { method: 'POST', headers: auth, body: form });
+      expect(uploaded.status).toBe(200);
+      const { id } = (await uploaded.json()) as { id: string };
+      s.east.injectFault({ method: 'GET', path: /\/files\//, ...fault });
+      try {
+        const res = await call('GET', `/azure/v1/files/${id}`);
+        await expectError(res, status);
+        expect(res.text).not.toMatch(/boom|internal\/x/);
+      } finally {
+        s.east.clearFaults();
+      }
+    });
+  });
+
   describe('gRPC', () => {
     it('a 100 KB ID gives NOT_FOUND with a short message', async () => {
       const c = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
@@ -276,6 +302,21 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
           expect((err as ClientError).code).toBe(Status.NOT_FOUND);
           expect((err as ClientError).details.length).toBeLessThan(300);
         }
+      } finally {
+        c.close();
+      }
+    });
+
+    it('batch metadata with a NUL → INVALID_ARGUMENT before any provider call', async () => {
+      const c = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
+      try {
+        const file = await s.client.files.create({ file: new File([chatJsonl(2)], 'g.jsonl'), purpose: 'batch' });
+        const before = upstreamBatchCreates();
+        const err = await c.batches
+          .createBatch({ inputFileId: file.id, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: { note: 'x\u0000' } })
+          .then(() => null, (e: unknown) => e);
+        expect((err as ClientError).code).toBe(Status.INVALID_ARGUMENT);
+        expect(upstreamBatchCreates()).toBe(before);
       } finally {
         c.close();
       }

@@ -3,11 +3,12 @@ import { z } from 'zod';
 import { retrieveManagedBatch } from '../../domain/batches/batch-operations.js';
 import { TERMINAL_STATUSES } from '../../domain/batches/translate-batch.js';
 import { GatewayError } from '../../domain/errors.js';
+import { objectId } from '../input-strings.js';
 import { parseInput } from '../parse-input.js';
 import { authedProcedure, toTRPCError } from '../trpc.js';
 
 export const watchBatchInput = z.object({
-  batch_id: z.string(),
+  batch_id: objectId('batch'),
   /** How often to ask the deployment; bounded below so a watcher cannot hammer a provider. */
   poll_interval_ms: z.number().int().min(100).max(60_000).optional(),
 });

@@ -156,7 +156,10 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
       stream.on('error', () => undefined);
       stream.destroy();
     }
-    await rm(dir, { recursive: true, force: true });
+    // A destroyed stream may still be opening its file: removing the folder before it has closed failed with
+    // ENOTEMPTY, which replaced the user's error (a 500) and left the spool behind (found by test/fuzz).
+    await Promise.all([out, layoutOut].map((stream) => (stream.closed ? undefined : once(stream, 'close'))));
+    await rm(dir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
     throw err;
   }
 

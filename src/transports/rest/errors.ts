@@ -17,7 +17,6 @@ const FRAMEWORK: Record<string, { status: number; code: string; message?: string
   FST_ERR_CTP_INVALID_TYPE: { status: 415, code: 'unsupported_media_type', message: 'The Content-Type header is not valid' },
   FST_ERR_BAD_URL: { status: 400, code: 'invalid_url', message: 'The URL is not valid (bad percent-encoding)' },
   FST_ERR_MAX_PARAM_LENGTH: { status: 404, code: 'not_found', message: 'No such object: the ID in the path is longer than any ID' },
-  FST_ERR_HANDLER_TIMEOUT: { status: 503, code: 'timeout', message: 'The gateway took too long to answer' },
   ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'request_timeout', message: 'The request was not received in time' },
   HPE_HEADER_OVERFLOW: { status: 431, code: 'headers_too_large', message: 'The request headers are larger than the limit' },
 };

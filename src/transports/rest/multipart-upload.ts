@@ -8,14 +8,14 @@ import { GatewayError, invalidRequest } from '../../domain/errors.js';
 import { bodyTimeout } from './body-idle.js';
 import type { UploadFields, UploadSource } from '../../domain/files/upload.js';
 
+/** What a form may hold: the file, a few fields, and room for clients that add a part or two of their own. */
+const FORM_LIMITS = { files: 4, fields: 64, fieldSize: 64 * 1024, parts: 100 };
+
 /**
  * Turns a streamed multipart/form-data upload into an UploadSource without buffering the file. The OpenAI
  * SDK sends the file part first, so `fields()` resolves only when the whole form has been read.
  * `target_model_names` may be one value, a comma-separated list, or repeated (also as `target_model_names[]`).
  */
-/** What a form may hold: the file, a few fields, and room for clients that add a part or two of their own. */
-const FORM_LIMITS = { files: 4, fields: 64, fieldSize: 64 * 1024, parts: 100 };
-
 export function multipartUploadSource(req: IncomingMessage, headers: IncomingHttpHeaders, idleMs = 30_000): UploadSource {
   let bb: busboy.Busboy;
   try {
