@@ -41,11 +41,14 @@ export function taggedMetadata(intent: BatchCreateIntent, metadata: Record<strin
   return { ...(metadata ?? {}), [INTENT_METADATA_KEY]: intent.id };
 }
 
-/** A response never shows the tag. */
+/**
+ * A response never shows the tag. Metadata that held only the tag is shown as null, what the provider answers
+ * for a create without metadata (a caller who sent an explicit `{}` sees null too: the one difference).
+ */
 export function withoutTag(metadata: Record<string, string> | null | undefined): Record<string, string> | null {
   if (!metadata || !Object.hasOwn(metadata, INTENT_METADATA_KEY)) return metadata ?? null;
   const { [INTENT_METADATA_KEY]: _tag, ...rest } = metadata;
-  return rest;
+  return Object.keys(rest).length ? rest : null;
 }
 
 /** Written before the provider is called; the creating request holds its lease while it works. */
