@@ -1,4 +1,3 @@
-import { deleteReplicasOrRecord } from './pending-deletes.js';
 import { ManagedFile, FileReplica } from '../../db/entities/index.js';
 import type { Deployment } from '../../config/types.js';
 import type { ProviderFile } from '../../providers/types.js';
@@ -13,6 +12,7 @@ import { spoolBatchInput, type SpooledBatchInput } from '../jsonl/spool.js';
 import { lineError } from '../jsonl/validate-line.js';
 import { fromProviderError } from '../upstream-error.js';
 import { toFileObject, type FileObject } from './file-object.js';
+import { deleteReplicasOrRecord } from './pending-deletes.js';
 
 export interface UploadFields {
   filename: string;
