@@ -129,4 +129,31 @@ describe.each(DATABASES)('exactly-once batch create (%s)', (db) => {
     expect(listed.data.some((b) => (b.metadata as Record<string, string> | null)?.left === transport)).toBe(true);
     await expectAllTracked();
   });
+
+  it.each([
+    ['tagged', { run: 'reconciled' }],
+    ['untagged (16 pairs)', Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`r${i}`, `reconciled-${i}`]))],
+  ] as const)('leaves a lost answer it cannot look up to the reconciler, which adopts the batch (%s)', async (_name, metadata) => {
+    const before = upstream().length;
+    const rowsBefore = await s.gateway.db.em().count(ManagedBatch, {});
+    for (const emu of [s.east, s.west]) {
+      emu.injectFault({ method: 'POST', path: /\/batches$/, loseAnswer: true, times: 1 });
+      emu.injectFault({ method: 'GET', path: /\/batches$/, status: 500 }); // the search fails too, until cleared
+    }
+    const res = await post(body({ metadata }));
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(upstream().length).toBe(before + 1);
+    const pending = await s.gateway.db.em().find(BatchCreateIntent, { state: 'pending' });
+    expect(pending).toHaveLength(1);
+    s.east.clearFaults();
+    s.west.clearFaults();
+    await until('the reconciler to adopt the batch', async () => (await s.gateway.db.em().count(ManagedBatch, {})) > rowsBefore, 30_000, 100);
+    expect((await s.gateway.db.em().findOneOrFail(BatchCreateIntent, { id: pending[0].id })).state).toBe('created');
+    // The SDK's retry of that request now gets the adopted batch, not a new one.
+    const retry = await post(body({ metadata }), { 'x-stainless-retry-count': '1' });
+    expect(retry.status).toBe(200);
+    expect(((await retry.json()) as { metadata: unknown }).metadata).toEqual(metadata);
+    expect(upstream().length).toBe(before + 1);
+    await expectAllTracked();
+  });
 });
