@@ -1,4 +1,7 @@
 import OpenAI, { toFile } from 'openai';
+import { createSluiceGrpcClient } from '../../clients/grpc/index.js';
+import { createSluiceClient } from '../../clients/trpc/index.js';
+import { until } from '../support/tracking.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BatchCreateIntent, ManagedBatch } from '../../src/db/entities/index.js';
 import { DATABASES } from '../../dev/databases.js';
@@ -95,5 +98,62 @@ describe.each(DATABASES)('exactly-once batch create (%s)', (db) => {
     expect(reserved.status).toBe(400);
     expect(((await reserved.json()) as { error: { param: string } }).error.param).toBe('metadata');
     expect(upstream().length).toBe(before + 1);
+  });
+
+  /**
+   * Decision (issue 8, item 1, batch create): a caller that goes away during a create does not cancel it. The
+   * batch the provider made is kept, recorded and billed, and shows in the caller's list: never untracked.
+   */
+  it.each(['rest', 'grpc', 'trpc'] as const)('keeps and records a batch whose caller left during the create (%s)', async (transport) => {
+    const before = upstream().length;
+    const rowsBefore = await s.gateway.db.em().count(ManagedBatch, {});
+    for (const emu of [s.east, s.west]) emu.injectFault({ method: 'POST', path: /\/batches$/, holdAnswerMs: 1500, times: 1 });
+    const abort = new AbortController();
+    const req = { input_file_id: fileId, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { left: transport } } as const;
+    let call: Promise<unknown>;
+    const grpc = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
+    if (transport === 'rest') {
+      call = fetch(`${s.url}/v1/batches`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(req), signal: abort.signal }).catch((e: unknown) => e);
+    } else if (transport === 'grpc') {
+      call = grpc.batches.createBatch({ inputFileId: fileId, endpoint: req.endpoint, completionWindow: '24h', metadata: req.metadata }, { signal: abort.signal }).catch((e: unknown) => e);
+    } else {
+      call = createSluiceClient(s.url, MASTER_KEY).batches.create.mutate(req, { signal: abort.signal }).catch((e: unknown) => e);
+    }
+    await until('the batch to exist upstream', () => upstream().length > before, 10_000);
+    abort.abort();
+    await call;
+    grpc.close();
+    await until('the batch to be recorded', async () => (await s.gateway.db.em().count(ManagedBatch, {})) > rowsBefore, 10_000, 50);
+    expect(upstream().length).toBe(before + 1);
+    const listed = await s.client.batches.list({ limit: 100 });
+    expect(listed.data.some((b) => (b.metadata as Record<string, string> | null)?.left === transport)).toBe(true);
+    await expectAllTracked();
+  });
+
+  it.each([
+    ['tagged', { run: 'reconciled' }],
+    ['untagged (16 pairs)', Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`r${i}`, `reconciled-${i}`]))],
+  ] as const)('leaves a lost answer it cannot look up to the reconciler, which adopts the batch (%s)', async (_name, metadata) => {
+    const before = upstream().length;
+    const rowsBefore = await s.gateway.db.em().count(ManagedBatch, {});
+    for (const emu of [s.east, s.west]) {
+      emu.injectFault({ method: 'POST', path: /\/batches$/, loseAnswer: true, times: 1 });
+      emu.injectFault({ method: 'GET', path: /\/batches$/, status: 500 }); // the search fails too, until cleared
+    }
+    const res = await post(body({ metadata }));
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(upstream().length).toBe(before + 1);
+    const pending = await s.gateway.db.em().find(BatchCreateIntent, { state: 'pending' });
+    expect(pending).toHaveLength(1);
+    s.east.clearFaults();
+    s.west.clearFaults();
+    await until('the reconciler to adopt the batch', async () => (await s.gateway.db.em().count(ManagedBatch, {})) > rowsBefore, 30_000, 100);
+    expect((await s.gateway.db.em().findOneOrFail(BatchCreateIntent, { id: pending[0].id })).state).toBe('created');
+    // The SDK's retry of that request now gets the adopted batch, not a new one.
+    const retry = await post(body({ metadata }), { 'x-stainless-retry-count': '1' });
+    expect(retry.status).toBe(200);
+    expect(((await retry.json()) as { metadata: unknown }).metadata).toEqual(metadata);
+    expect(upstream().length).toBe(before + 1);
+    await expectAllTracked();
   });
 });

@@ -77,7 +77,8 @@ export async function createManagedBatch(gw: Gateway, principal: Principal, inpu
     turn++,
   );
 
-  const intent = await startIntent(gw, principal, file.id, input, REQUEST_LEASE_OWNER);
+  if (order.length === 0) throw new GatewayError('unavailable', 'No deployment could take the batch', null, 'deployment_unavailable');
+  const intent = await startIntent(gw, principal, file.id, input, REQUEST_LEASE_OWNER, order[0]);
   let lastError: GatewayError | null = null;
   for (const deploymentId of order) {
     const replica = usable.find((r) => r.deploymentId === deploymentId)!;

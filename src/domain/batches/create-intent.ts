@@ -42,7 +42,10 @@ export function taggedMetadata(intent: BatchCreateIntent, metadata: Record<strin
   return { ...(metadata ?? {}), [INTENT_METADATA_KEY]: intent.id };
 }
 
-/** A response never shows the tag. */
+/**
+ * A response never shows the tag. Metadata that held only the tag is shown as null, what the provider answers
+ * for a create without metadata (a caller who sent an explicit `{}` sees null too: the one difference).
+ */
 export function withoutTag(metadata: Record<string, string> | null | undefined): Record<string, string> | null {
   if (!metadata || !Object.hasOwn(metadata, INTENT_METADATA_KEY)) return metadata ?? null;
   const { [INTENT_METADATA_KEY]: _tag, ...rest } = metadata;
@@ -50,8 +53,11 @@ export function withoutTag(metadata: Record<string, string> | null | undefined):
   return Object.keys(rest).length > 0 ? rest : null;
 }
 
-/** Written before the provider is called; the creating request holds its lease while it works. */
-export async function startIntent(gw: Gateway, principal: Principal, inputFileId: string, input: CreateBatchInput, leaseOwner: string): Promise<BatchCreateIntent> {
+/**
+ * Written before the provider is called, with the first deployment to try (one write on the create's path); the
+ * creating request holds its lease while it works.
+ */
+export async function startIntent(gw: Gateway, principal: Principal, inputFileId: string, input: CreateBatchInput, leaseOwner: string, firstDeploymentId: string): Promise<BatchCreateIntent> {
   const em = gw.em();
   const now = Date.now();
   const intent = em.create(BatchCreateIntent, {
@@ -61,12 +67,12 @@ export async function startIntent(gw: Gateway, principal: Principal, inputFileId
     inputFileId,
     requestHash: hashCreateRequest(input),
     request: { ...input } as Record<string, unknown>,
-    deployments: [],
+    deployments: [firstDeploymentId],
     tagged: Object.keys(input.metadata ?? {}).length < MAX_METADATA_PAIRS,
     state: 'pending',
     batchId: null,
     leaseOwner,
-    leaseUntil: now + gw.config.tracking.leaseMs,
+    leaseUntil: now + attemptLeaseMs(gw, firstDeploymentId),
     createdAt: now,
   });
   await em.flush();
@@ -78,10 +84,15 @@ export async function startIntent(gw: Gateway, principal: Principal, inputFileId
  * (the deployment's timeout, plus a margin), so no reconciler takes an intent whose create is still running.
  */
 export async function recordAttempt(gw: Gateway, intent: BatchCreateIntent, deploymentId: string, leaseOwner: string): Promise<void> {
-  const timeoutMs = gw.config.deployments.find((d) => d.id === deploymentId)?.timeoutMs ?? 600_000;
+  if (intent.deployments.at(-1) === deploymentId) return; // the first one, recorded by startIntent
   intent.deployments = [...intent.deployments, deploymentId];
-  intent.leaseUntil = Date.now() + timeoutMs + gw.config.tracking.leaseMs;
+  intent.leaseUntil = Date.now() + attemptLeaseMs(gw, deploymentId);
   await gw.em().nativeUpdate(BatchCreateIntent, { id: intent.id }, { deployments: intent.deployments, leaseOwner, leaseUntil: intent.leaseUntil });
+}
+
+/** An attempt's lease: the deployment's timeout plus a margin. */
+function attemptLeaseMs(gw: Gateway, deploymentId: string): number {
+  return (gw.config.deployments.find((d) => d.id === deploymentId)?.timeoutMs ?? 600_000) + gw.config.tracking.leaseMs;
 }
 
 /** Nothing was created upstream (every attempt was refused, or what was created got cancelled). */

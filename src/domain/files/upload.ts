@@ -1,5 +1,4 @@
 import { FileLayoutChunk, FileReplica, ManagedFile } from '../../db/entities/index.js';
-import { deleteReplicasOrRecord } from './pending-deletes.js';
 import type { Deployment } from '../../config/types.js';
 import type { ProviderFile } from '../../providers/types.js';
 import { assertWithinBudget } from '../access/budget.js';
@@ -14,6 +13,7 @@ import { lineError } from '../jsonl/validate-line.js';
 import { fromProviderError } from '../upstream-error.js';
 import { assertTranslatable } from './check-translatable.js';
 import { toFileObject, type FileObject } from './file-object.js';
+import { deleteReplicasOrRecord } from './pending-deletes.js';
 
 export interface UploadFields {
   filename: string;
