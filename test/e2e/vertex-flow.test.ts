@@ -168,6 +168,31 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     }
   });
 
+  it('upstream faults: a failed GCS write leaves no replica anywhere; a Vertex 503 on create fails over to Azure', async () => {
+    const eastBefore = [...s.east.files.values()].filter((f) => f.purpose === 'batch').length;
+    const gcsBefore = gcsObjects().length;
+    vertex().injectFault({ method: 'POST', path: `/upload/storage/v1/b/${VERTEX_BUCKET}/o`, status: 403, times: 2 });
+    const err = await upload(chatJsonl(2, 'mixed-batch'), 'mixed-batch').catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: expect.any(Number) });
+    expect((err as { status: number }).status).toBeGreaterThanOrEqual(400);
+    vertex().clearFaults();
+    expect([...s.east.files.values()].filter((f) => f.purpose === 'batch').length).toBe(eastBefore);
+    expect(gcsObjects().length).toBe(gcsBefore);
+
+    const file = await upload(chatJsonl(2, 'mixed-batch'), 'mixed-batch');
+    const eastJobs = s.east.batches.size;
+    vertex().injectFault({ method: 'POST', path: /batchPredictionJobs$/, status: 503 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const b = await s.client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+        expect(b.status).toBe('validating');
+      }
+    } finally {
+      vertex().clearFaults();
+    }
+    expect(s.east.batches.size - eastJobs).toBe(3);
+  });
+
   it('isolation rows for a Vertex batch: owner team sees it, other tenants and raw Vertex/GCS IDs get the same 404', async () => {
     const call = (key: string, method: string, path: string, body?: unknown) =>
       fetch(`${s.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
