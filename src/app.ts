@@ -14,6 +14,7 @@ import { describeSystemError, StartupError } from './startup-error.js';
 import { startGrpcServer } from './transports/grpc/server.js';
 import { buildRestServer } from './transports/rest/server.js';
 import { BatchTracker, type TrackerOptions } from './workers/batch-tracker.js';
+import { CreateReconciler } from './workers/create-reconciler.js';
 import { ReplicaJanitor, type JanitorOptions } from './workers/replica-janitor.js';
 import { WebhookOutbox, type WebhookOptions } from './workers/webhook-outbox.js';
 
@@ -99,6 +100,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   const webhook = config.webhook ? new WebhookOutbox(gw, db.dialect, config.webhook, opts.webhook) : undefined;
   if (webhook) gw.listeners!.push(webhook.listener);
   const janitor = new ReplicaJanitor(gw, db.dialect, opts.janitor);
+  const reconciler = new CreateReconciler(gw, db.dialect);
   const tracker = opts.tracker === false ? undefined : new BatchTracker(gw, db.dialect, opts.tracker);
   let ready = false;
   const app = buildRestServer({
@@ -133,6 +135,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   tracker?.start();
   webhook?.start();
   janitor.start();
+  reconciler.start();
   const port = (app.server.address() as AddressInfo).port;
   const host = opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1';
   log.info({ event: 'started', port, database: db.dialect, deployments: opts.config.deployments.length }, 'sluice listening');
@@ -154,7 +157,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       }, drainMs);
       await Promise.all([tracker?.stop(drainMs), grpc?.close(drainMs), app.close()]);
       clearTimeout(cut);
-      await Promise.all([webhook?.stop(), janitor.stop()]);
+      await Promise.all([webhook?.stop(), janitor.stop(), reconciler.stop()]);
       await db.close();
     },
   };

@@ -69,7 +69,10 @@ export async function applyFault(
     req.socket.destroy();
     return 'handled';
   }
-  if (fault.status === undefined) return 'continue';
+  if (fault.status === undefined) {
+    if (fault.holdAnswerMs || fault.loseAnswer) holdOrLoseAnswer(fault, res, signal);
+    return 'continue';
+  }
 
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(fault.headers ?? {})) headers[name.toLowerCase()] = value;
@@ -90,4 +93,22 @@ export async function applyFault(
     res.end(text);
   }
   return 'handled';
+}
+
+/**
+ * For `holdAnswerMs` / `loseAnswer`: the routes run as usual (the object is created), but the response's end is
+ * held, then sent or replaced by a dropped connection. Headers written by the route wait with it (Node sends them
+ * with the first body bytes, which `end` carries here).
+ */
+function holdOrLoseAnswer(fault: Fault, res: ServerResponse, signal: AbortSignal): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    void sleep(fault.holdAnswerMs ?? 0, undefined, { signal })
+      .catch(() => undefined)
+      .then(() => {
+        if (fault.loseAnswer || signal.aborted) res.socket?.destroy();
+        else end(...args);
+      });
+    return res;
+  }) as typeof res.end;
 }

@@ -122,6 +122,13 @@ export interface Fault {
    * work and the client does not know yet (for tests of a client that stops waiting at that moment).
    */
   holdResponseMs?: number;
+  /**
+   * Handle the request normally (a create really creates), then hold the answer this long before sending it:
+   * the caller waits while the object already exists upstream (a kill point between create and its answer).
+   */
+  holdAnswerMs?: number;
+  /** Handle the request normally, then destroy the socket instead of answering (after `holdAnswerMs`): the answer is lost. */
+  loseAnswer?: boolean;
 }
 
 export interface EmulatorTiming {

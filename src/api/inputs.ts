@@ -21,6 +21,8 @@ export const createBatchInput = z.object({
   output_expires_after: expiresAfter.optional(),
   /** sluice: the `Idempotency-Key` header of a REST call (or this field): a retry returns the same batch. */
   idempotency_key: text(255).min(1).optional(),
+  /** sluice: the caller retries a request it sent before (REST: `X-Stainless-Retry-Count` > 0): same request, same batch. */
+  sdk_retry: z.boolean().optional(),
 });
 
 export const listBatchesInput = z.object({

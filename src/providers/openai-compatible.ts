@@ -78,6 +78,13 @@ export class OpenAICompatibleProvider implements BatchProvider {
     return this.normaliseBatch(await this.http.json<ProviderBatch>({ method: 'POST', path: `/batches/${enc(id)}/cancel` }));
   }
 
+  async listBatches(page: { after?: string; limit?: number } = {}): Promise<{ data: ProviderBatch[]; has_more: boolean }> {
+    const q = new URLSearchParams({ limit: String(page.limit ?? 100) });
+    if (page.after) q.set('after', page.after);
+    const list = await this.http.json<{ data?: ProviderBatch[]; has_more?: boolean }>({ method: 'GET', path: `/batches?${q}`, retry: true });
+    return { data: (list.data ?? []).map((b) => this.normaliseBatch(b)), has_more: list.has_more === true };
+  }
+
   protected normaliseFile(file: ProviderFile): ProviderFile {
     return file;
   }

@@ -57,6 +57,8 @@ export interface BatchProvider {
   createBatch(req: CreateBatchRequest): Promise<ProviderBatch>;
   getBatch(id: string): Promise<ProviderBatch>;
   cancelBatch(id: string): Promise<ProviderBatch>;
+  /** One page of the deployment's batches, newest first (`GET /batches?limit&after`). */
+  listBatches(page?: { after?: string; limit?: number }): Promise<{ data: ProviderBatch[]; has_more: boolean }>;
 }
 
 /**

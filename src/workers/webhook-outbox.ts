@@ -78,7 +78,9 @@ export class WebhookOutbox {
 
   private async tick(): Promise<void> {
     const now = Date.now();
-    const ids = await claimDueRows(this.gw.em(), this.dialect, 'webhook_delivery', 'delivered_at is null and next_attempt_at <= ?', [now], this.owner, now, this.gw.config.tracking.leaseMs, CONCURRENCY);
+    // The lease covers a whole attempt (its timeout), so a slow receiver does not get the same delivery twice at once.
+    const leaseMs = this.timeoutMs + this.gw.config.tracking.leaseMs;
+    const ids = await claimDueRows(this.gw.em(), this.dialect, 'webhook_delivery', 'delivered_at is null and next_attempt_at <= ?', [now], this.owner, now, leaseMs, CONCURRENCY);
     await Promise.all(ids.map((id) => this.deliver(id)));
   }
 

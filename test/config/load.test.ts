@@ -21,7 +21,7 @@ describe('config.yaml (LiteLLM format)', () => {
     });
     expect(cfg.masterKey).toBe('mk');
     expect(cfg.databaseUrl).toBe('postgres://x/y');
-    expect(cfg.limits).toMatchObject({ maxFileBytes: 200 * 1024 * 1024, maxFileLines: 10 });
+    expect(cfg.limits).toEqual({ maxFileBytes: 200 * 1024 * 1024, maxFileLines: 10, requestTimeoutMs: 600_000, bodyIdleTimeoutMs: 30_000 });
     expect([...cfg.groups.keys()]).toEqual(['g', 'o']);
     const [a, b] = cfg.groups.get('g')!.deployments;
     expect(a).toMatchObject({ id: 'a', provider: 'azure', model: 'dep-a', apiVersion: '2025-01-01', inputCostPerTokenBatches: 1e-6 });

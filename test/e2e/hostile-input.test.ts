@@ -1,9 +1,15 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ClientError, Status } from 'nice-grpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSluiceGrpcClient } from '../../clients/grpc/index.js';
 import { DATABASES } from '../../dev/databases.js';
 import { VirtualKey } from '../../src/db/entities/index.js';
 import { cleanError } from '../support/error-body.js';
+import { multipartHead, rawExchange, TRUNCATED_FORM } from '../support/raw-http.js';
+import { fatalErrorIn, spawnSluice, writeConfig, type SluiceProcess } from '../support/sluice-process.js';
 import { chatJsonl, MASTER_KEY, startStack, type Stack } from '../support/stack.js';
 
 
@@ -274,5 +280,78 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
         c.close();
       }
     });
+  });
+});
+
+/**
+ * Slow and lying clients against the real process (as `npm start` runs it): a body that stops arriving is a 408
+ * in the envelope after the idle timeout (1 s here), its spool is removed, and the process is unharmed.
+ */
+describe('slow and lying clients (real process)', () => {
+  const MASTER = 'sk-master-hostile-input-0123';
+  const NOWHERE = 'http://127.0.0.1:9'; // nothing listens: nothing here may reach a provider
+  const tmp = mkdtempSync(join(tmpdir(), 'sluice-hostile-input-'));
+  let p: SluiceProcess;
+
+  beforeAll(async () => {
+    const config = writeConfig({
+      model_list: [{ model_name: 'gpt-4o-batch', litellm_params: { model: 'azure/gpt-4o', api_base: NOWHERE, api_key: 'k', api_version: '2024-10-21' } }],
+      general_settings: { master_key: MASTER, request_body_idle_timeout_seconds: 1, request_timeout_seconds: 60 },
+    });
+    p = await spawnSluice(config, join(tmp, 'sluice.sqlite'), { TMPDIR: tmp });
+  });
+  afterAll(async () => {
+    await p?.kill(); // also asserts that nothing uncaught happened in the process
+  });
+  const spools = () => readdirSync(tmp).filter((name) => name.startsWith('sluice-'));
+
+  it('a multipart upload whose Content-Length is 10 bytes larger than its body → 408, spool removed', async () => {
+    const body = TRUNCATED_FORM;
+    const res = await rawExchange(p.url, multipartHead('/v1/files', MASTER, Buffer.byteLength(body) + 10) + body, { timeoutMs: 30_000 });
+    expect(res.status, res.body).toBe(408);
+    expect(cleanError(res.body).code).toBe('request_timeout');
+    for (let waited = 0; spools().length > 0 && waited < 10_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    expect(spools()).toEqual([]);
+    expect(p.exitCode()).toBeNull();
+  });
+
+  it('a JSON body whose Content-Length is larger than the body → 408', async () => {
+    const body = '{"input_file_id":"file-x"';
+    const head = `POST /v1/batches HTTP/1.1\r\nHost: sluice\r\nAuthorization: Bearer ${MASTER}\r\nContent-Type: application/json\r\nContent-Length: ${body.length + 10}\r\n\r\n`;
+    const res = await rawExchange(p.url, head + body, { timeoutMs: 30_000 });
+    expect(res.status, res.body).toBe(408);
+    expect(cleanError(res.body).code).toBe('request_timeout');
+  });
+
+  it('headers over 16 KiB → 431 in the envelope', async () => {
+    const res = await rawExchange(p.url, `GET /v1/files HTTP/1.1\r\nHost: sluice\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(res.status).toBe(431);
+    expect(cleanError(res.body).code).toBe('headers_too_large');
+  });
+
+  it('bytes that are not HTTP → 400 in the envelope', async () => {
+    const res = await rawExchange(p.url, 'GET /v1/files HTTP/1.1\r\nHost: sluice\r\nContent-Length: abc\r\n\r\n');
+    expect(res.status).toBe(400);
+    cleanError(res.body);
+  });
+
+  it('the process is healthy after all of it', async () => {
+    expect((await fetch(`${p.url}/health/liveliness`)).status).toBe(200);
+    p.assertNoFatalError();
+  });
+});
+
+describe('the fatal-error check of spawned gateways (test/support/sluice-process.ts)', () => {
+  it.each([
+    ['an uncaught exception', "setTimeout(() => { throw new Error('boom') })"],
+    ['an unhandled rejection', "Promise.reject(new Error('boom'))"],
+    ['an error event with no listener', "new (require('events'))().emit('error', new Error('boom'))"],
+  ])('recognises what Node prints for %s', (_name, code) => {
+    const run = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
+    expect(run.status).not.toBe(0);
+    expect(fatalErrorIn(run.stderr)).not.toBeNull();
+  });
+  it('and stays quiet on an empty stderr', () => {
+    expect(fatalErrorIn('')).toBeNull();
   });
 });

@@ -56,6 +56,10 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     expect(batch.model).toBe('gemini-batch');
     const job = [...vertex().jobs.values()].at(-1)!;
     expect(job.model).toBe('publishers/google/models/gemini-2.5-flash');
+    // The metadata (with the gateway's create-intent tag) rides in the job's labels, so listBatches finds it.
+    const provider = s.gateway.gw.providers.for('vertex-gemini');
+    const [newest] = (await provider.listBatches({ limit: 1 })).data;
+    expect(newest).toMatchObject({ id: job.name.split('/').pop(), metadata: { job: 'gemini', sluice_intent: expect.any(String) } });
     expect(job.inputConfig.gcsSource.uris[0]).toMatch(new RegExp(`^gs://${VERTEX_BUCKET}/sluice/files/`));
 
     const done = await waitForBatch(s.client, batch.id, [vertex()]);
@@ -84,6 +88,17 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     const batch = await s.client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     const done = await waitForBatch(s.client, batch.id, [vertex()]);
     await s.client.batches.retrieve(done.id); // a second look at a finished batch must not bill again
+    // Paging with `after` (Vertex pages by token): every job once, newest first.
+    const provider = s.gateway.gw.providers.for('vertex-gemini');
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (let more = true; more; ) {
+      const page = await provider.listBatches({ after, limit: 1 });
+      seen.push(...page.data.map((b) => b.id));
+      after = page.data.at(-1)?.id;
+      more = page.has_more;
+    }
+    expect(seen).toEqual([...vertex().jobs.keys()].reverse());
     const logs = await (await fetch(`${s.url}/spend/logs?batch_id=${done.id}`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).json();
     expect(logs).toHaveLength(1);
     const [log] = logs;

@@ -1,10 +1,12 @@
 import { AZURE_KEY_EAST, AZURE_KEY_WEST, OPENAI_KEY } from '../../dev/emulated-secrets.js';
 import { DEPLOYMENT_MODELS } from '../../dev/emulated-stack.js';
+import { leakIn } from './leak-patterns.js';
 
 /**
  * The log-scan guard of the whole e2e suite (loaded by vitest's setupFiles): every response a test reads from
  * the gateway is scanned for provider secrets, and for virtual-key secrets outside the one /key/generate
- * answer that shows them. Stacks assert on close that neither their logs nor any response held one.
+ * answer that shows them; every error body for what must never be in one (leak-patterns.ts). Stacks assert on
+ * close that neither their logs nor any response held one.
  */
 const PROVIDER_SECRETS = [AZURE_KEY_EAST, AZURE_KEY_WEST, OPENAI_KEY];
 const virtualKeySecrets = new Set<string>();
@@ -53,6 +55,11 @@ globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<
   }
   const deployment = PASS_THROUGH.test(url.pathname) ? null : deploymentNameIn(text);
   if (deployment) leaks.push(`${url.pathname}: response contains the deployment model name ${deployment}`);
+  // Any error answer of the gateway, on any test: no stack, SQL, server path, provider URL or deployment name.
+  if (res.status >= 400) {
+    const leak = leakIn(text);
+    if (leak) leaks.push(`${url.pathname.slice(0, 100)}: an error body contains ${leak}: ${text.slice(0, 200)}`);
+  }
   if (isGenerate) {
     const key = JSON.parse(text).key;
     if (typeof key === 'string') virtualKeySecrets.add(key);

@@ -18,10 +18,24 @@ export interface SluiceProcess {
   exitCode(): number | string | null;
   /** What it printed on stderr (an uncaught error's stack lands here). */
   stderr(): string;
-  /** SIGKILL: no shutdown, no lease release, nothing flushed. */
+  /** SIGKILL: no shutdown, no lease release, nothing flushed. Throws if the process had hit a fatal error (below). */
   kill(): Promise<void>;
-  /** SIGTERM, the clean shutdown. */
+  /** SIGTERM, the clean shutdown. Throws if the process had hit a fatal error (below). */
   stop(): Promise<void>;
+  /** Throws if stderr shows an uncaught exception or unhandled rejection (issue 8, item 7: each is a bug). */
+  assertNoFatalError(): void;
+}
+
+/**
+ * What Node prints on stderr when an uncaught exception or an unhandled rejection ends the process: the words
+ * themselves (an 'error' event with no listener, UnhandledPromiseRejection), a stack trace, or the
+ * `Node.js v22…` line it prints after any fatal exception. The gateway logs JSON to stdout, so its stderr is
+ * empty unless one of these happened.
+ */
+const FATAL = /uncaught|unhandled|^Node\.js v\d+|^\s+at .+:\d+:\d+\)?$/im;
+
+export function fatalErrorIn(stderr: string): string | null {
+  return FATAL.test(stderr) ? stderr.slice(-4000) : null;
 }
 
 /** Writes a config.yaml for `src/main.ts` into a temp dir and returns its path. */
@@ -73,6 +87,10 @@ export async function spawnSluice(configPath: string, databaseUrl: string, env: 
       reject(new Error(`sluice exited with ${code} before listening:\n${stderr}`));
     });
   });
+  function assertNoFatalError() {
+    const fatal = fatalErrorIn(stderr);
+    if (fatal) throw new Error(`the sluice process hit an uncaught exception or unhandled rejection:\n${fatal}`);
+  }
   return {
     url,
     pid: child.pid!,
@@ -82,10 +100,13 @@ export async function spawnSluice(configPath: string, databaseUrl: string, env: 
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
+      assertNoFatalError();
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
+      assertNoFatalError();
     },
+    assertNoFatalError,
   };
 }

@@ -7,8 +7,8 @@ import { authedProcedure, router } from '../trpc.js';
 
 export const batchesRouter = router({
   create: authedProcedure.input(parseInput(createBatchInput)).mutation(({ ctx, input }) => {
-    const { idempotency_key, ...body } = input;
-    return createBatchOnce(ctx.gw, ctx.principal, body, idempotency_key);
+    const { idempotency_key, sdk_retry, ...body } = input;
+    return createBatchOnce(ctx.gw, ctx.principal, body, idempotency_key, { sdkRetry: sdk_retry });
   }),
   retrieve: authedProcedure.input(parseInput(batchIdInput)).query(({ ctx, input }) => retrieveManagedBatch(ctx.gw, ctx.principal, input.batch_id)),
   cancel: authedProcedure.input(parseInput(batchIdInput)).mutation(({ ctx, input }) => cancelManagedBatch(ctx.gw, ctx.principal, input.batch_id)),

@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { IdempotencyRecord } from '../../db/entities/index.js';
 import type { Principal } from '../access/principal.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { retrieveManagedBatch } from './batch-operations.js';
-import { createManagedBatch, type CreateBatchInput } from './create-batch.js';
+import { createManagedBatch, type CreateBatchInput, type CreateBatchOptions } from './create-batch.js';
+import { callerScope, hashCreateRequest } from './create-intent.js';
+import { findRetriedCreate } from './reconcile-intent.js';
 import type { BatchObject } from './translate-batch.js';
 
 /** How long a key is remembered (OpenAI's own idempotency window elsewhere is 24 h). */
@@ -17,10 +18,10 @@ const KEY_TTL_SECONDS = 24 * 3600;
  * second one running and billing upstream. A key reused for a different request, or while the first is still
  * in flight, is a 409. Keys are per caller and forgotten after 24 h.
  */
-export async function createBatchOnce(gw: Gateway, principal: Principal, input: CreateBatchInput, idempotencyKey?: string): Promise<BatchObject> {
-  if (!idempotencyKey) return createManagedBatch(gw, principal, input);
-  const scope = `${principal.kind === 'master' ? 'master' : principal.keyId}:${idempotencyKey}`;
-  const requestHash = hashRequest(input);
+export async function createBatchOnce(gw: Gateway, principal: Principal, input: CreateBatchInput, idempotencyKey?: string, opts: CreateBatchOptions = {}): Promise<BatchObject> {
+  if (!idempotencyKey) return createManagedBatch(gw, principal, input, opts);
+  const scope = `${callerScope(principal)}:${idempotencyKey}`;
+  const requestHash = hashCreateRequest(input);
   const now = Math.floor(Date.now() / 1000);
   const em = gw.em();
   await em.nativeDelete(IdempotencyRecord, { scope, createdAt: { $lt: now - KEY_TTL_SECONDS } });
@@ -32,7 +33,7 @@ export async function createBatchOnce(gw: Gateway, principal: Principal, input: 
   }
   let batch: BatchObject;
   try {
-    batch = await createManagedBatch(gw, principal, input);
+    batch = await createManagedBatch(gw, principal, input, opts);
   } catch (err) {
     await gw.em().nativeDelete(IdempotencyRecord, { scope }); // nothing was created: the key is free again
     throw err;
@@ -45,16 +46,19 @@ async function replay(gw: Gateway, principal: Principal, scope: string, requestH
   const record = await gw.em().findOne(IdempotencyRecord, { scope });
   if (!record) throw conflict('The request with this Idempotency-Key failed meanwhile; retry it');
   if (record.requestHash !== requestHash) throw conflict('This Idempotency-Key was already used for a different request');
-  if (!record.batchId) throw conflict('A request with this Idempotency-Key is still in progress');
+  if (!record.batchId) {
+    // In progress, or its process died before it wrote the batch ID: the create intent knows (reconcile-intent.ts);
+    // it waits for a create still running, and finds upstream a batch whose answer was lost.
+    const earlier = await findRetriedCreate(gw, principal, requestHash, `idem:${process.pid}`);
+    if (!earlier) {
+      await gw.em().nativeDelete(IdempotencyRecord, { scope, batchId: '' });
+      throw conflict('The request with this Idempotency-Key failed meanwhile; retry it');
+    }
+    await gw.em().nativeUpdate(IdempotencyRecord, { scope }, { batchId: earlier.id });
+    return earlier;
+  }
   gw.log.info({ event: 'batch_create_replayed', batch_id: record.batchId }, 'idempotent batch create replayed');
   return retrieveManagedBatch(gw, principal, record.batchId);
 }
 
 const conflict = (message: string) => new GatewayError('conflict', message, 'Idempotency-Key', 'idempotency_key_conflict');
-
-/** The request's identity: its fields in a fixed order (metadata keys sorted). */
-function hashRequest(input: CreateBatchInput): string {
-  const metadata = input.metadata ? Object.fromEntries(Object.entries(input.metadata).sort(([a], [b]) => a.localeCompare(b))) : null;
-  const canonical = JSON.stringify([input.input_file_id, input.endpoint, input.completion_window, metadata, input.output_expires_after ?? null]);
-  return createHash('sha256').update(canonical).digest('hex');
-}

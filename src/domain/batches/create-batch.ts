@@ -1,17 +1,19 @@
-import { FileReplica, ManagedBatch } from '../../db/entities/index.js';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { FileReplica, ManagedBatch, type BatchCreateIntent } from '../../db/entities/index.js';
+import { ProviderError, type ProviderBatch } from '../../providers/types.js';
 import { assertWithinBudget } from '../access/budget.js';
 import type { Principal } from '../access/principal.js';
-import { ownerOf } from '../access/principal.js';
 import { mayUseGroup } from '../access/visibility.js';
 import { GatewayError, invalidRequest } from '../errors.js';
-import { emitEvent } from '../events.js';
 import { providerFor, type Gateway } from '../gateway.js';
-import { newBatchId } from '../ids.js';
 import { findVisibleFile } from '../files/find-file.js';
 import { rankDeployments } from '../routing/pick-deployment.js';
 import { fromProviderError, isTransient } from '../upstream-error.js';
-import type { ProviderBatch } from '../../providers/types.js';
-import { TERMINAL_STATUSES, translateBatch, type BatchObject } from './translate-batch.js';
+import { assertNoReservedMetadata, failIntent, hashCreateRequest, leaveToReconciler, recordAttempt, startIntent, taggedMetadata } from './create-intent.js';
+import { findIntentUpstream, findRetriedCreate } from './reconcile-intent.js';
+import { storeCreatedBatch } from './store-created-batch.js';
+import type { BatchObject } from './translate-batch.js';
 
 export interface CreateBatchInput {
   input_file_id: string;
@@ -21,13 +23,29 @@ export interface CreateBatchInput {
   output_expires_after?: { anchor: 'created_at'; seconds: number };
 }
 
+export interface CreateBatchOptions {
+  /** The caller says this is a retry of a request it sent before (`X-Stainless-Retry-Count` > 0). */
+  sdkRetry?: boolean;
+}
+
+/** Who holds an intent's lease while a request of this process works on it. */
+const REQUEST_LEASE_OWNER = `req:${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`.slice(-64);
+
 let turn = 0;
 
 /**
  * Creates the batch on one deployment holding a copy of the file: the least loaded healthy one, trying the
  * next on a transient failure. The unified batch is sticky to that deployment from then on.
+ *
+ * Exactly once: an intent (caller, input file, request hash, deployments tried) is written before the provider
+ * is called, and the upstream batch carries its ID in metadata (create-intent.ts). When an answer is lost (a
+ * dropped connection, a timeout, a 5xx after the fact) the deployment is searched for the tag before anything
+ * else is tried; after a crash the reconciler (workers/create-reconciler.ts) does the same. An SDK retry of the
+ * same request gets the first attempt's batch. A caller that goes away mid-create does not stop it: the batch is
+ * kept, recorded and billed, and the SDK's retry (or a list) finds it.
  */
-export async function createManagedBatch(gw: Gateway, principal: Principal, input: CreateBatchInput): Promise<BatchObject> {
+export async function createManagedBatch(gw: Gateway, principal: Principal, input: CreateBatchInput, opts: CreateBatchOptions = {}): Promise<BatchObject> {
+  assertNoReservedMetadata(input);
   await assertWithinBudget(gw, principal);
   const em = gw.em();
   const file = await findVisibleFile(em, principal, input.input_file_id);
@@ -44,6 +62,10 @@ export async function createManagedBatch(gw: Gateway, principal: Principal, inpu
     if (denied) throw new GatewayError('permission', `This key may not use model group '${denied.modelGroup}'`, 'input_file_id', 'model_not_allowed');
     throw new GatewayError('unavailable', 'No configured deployment holds this file any more', 'input_file_id', 'deployment_unavailable');
   }
+  if (opts.sdkRetry) {
+    const earlier = await findRetriedCreate(gw, principal, hashCreateRequest(input), REQUEST_LEASE_OWNER);
+    if (earlier) return earlier;
+  }
   const order = rankDeployments(
     await Promise.all(
       usable.map(async (r) => ({
@@ -55,60 +77,70 @@ export async function createManagedBatch(gw: Gateway, principal: Principal, inpu
     turn++,
   );
 
+  const intent = await startIntent(gw, principal, file.id, input, REQUEST_LEASE_OWNER);
   let lastError: GatewayError | null = null;
   for (const deploymentId of order) {
     const replica = usable.find((r) => r.deploymentId === deploymentId)!;
     let upstream: ProviderBatch;
+    await recordAttempt(gw, intent, deploymentId, REQUEST_LEASE_OWNER);
     try {
-      upstream = await providerFor(gw, deploymentId).createBatch({ ...input, input_file_id: replica.providerFileId });
+      upstream = await providerFor(gw, deploymentId).createBatch({ ...input, input_file_id: replica.providerFileId, metadata: taggedMetadata(intent, input.metadata) });
       gw.health.recordSuccess(deploymentId);
     } catch (err) {
       lastError = fromProviderError(err, 'Creating the batch');
-      if (!isTransient(err)) throw lastError;
+      if (answerMayBeLost(err)) {
+        const adopted = await adoptIfCreated(gw, intent, replica, lastError);
+        if (adopted) return adopted;
+      }
+      if (!isTransient(err)) {
+        await failIntent(gw, intent.id);
+        throw lastError;
+      }
       gw.health.recordFailure(deploymentId, lastError.retryAfter);
       gw.log.warn({ event: 'batch_create_failover', deployment: deploymentId, error: lastError.message }, 'batch create failed; trying next deployment');
       continue;
     }
-    return await storeNewBatch(gw, principal, file.id, replica, input, upstream);
+    return storeOrCancel(gw, intent, replica, upstream);
   }
+  await failIntent(gw, intent.id);
   throw lastError ?? new GatewayError('unavailable', 'No deployment could take the batch', null, 'deployment_unavailable');
 }
 
-async function storeNewBatch(
-  gw: Gateway,
-  principal: Principal,
-  inputFileId: string,
-  replica: FileReplica,
-  input: CreateBatchInput,
-  upstream: ProviderBatch,
-): Promise<BatchObject> {
-  const em = gw.em();
-  const row = em.create(ManagedBatch, {
-    id: newBatchId(),
-    ...ownerOf(principal),
-    inputFileId,
-    deploymentId: replica.deploymentId,
-    modelGroup: replica.modelGroup,
-    providerBatchId: upstream.id,
-    status: upstream.status,
-    endpoint: input.endpoint,
-    createdAt: typeof upstream.created_at === 'number' ? upstream.created_at : Math.floor(Date.now() / 1000),
-    terminal: TERMINAL_STATUSES.has(upstream.status),
-    snapshot: {},
-    updatedAt: Date.now(),
-    nextPollAt: Date.now() + gw.config.tracking.pollIntervalMs, // first look by the tracker (workers/)
-  });
+/** No answer, or a 5xx: the provider may have made the batch all the same. 429 and 4xx are refusals. */
+function answerMayBeLost(err: unknown): boolean {
+  return err instanceof ProviderError && (err.status === 0 || (err.status >= 500 && err.status !== 503));
+}
+
+/**
+ * After an answer that may have been lost: look for the tagged batch on that deployment now. Found: adopt it.
+ * Not found: the provider made nothing, so the next deployment may be tried. The search itself failing: stop
+ * here and leave the intent to the reconciler (trying elsewhere could make a second batch).
+ */
+async function adoptIfCreated(gw: Gateway, intent: BatchCreateIntent, replica: FileReplica, cause: GatewayError): Promise<BatchObject | null> {
+  let found: ProviderBatch[];
   try {
-    const object = await translateBatch(gw, row, { metadata: input.metadata ?? null, ...upstream }); // upstream's metadata wins when it keeps one
-    row.snapshot = object as unknown as Record<string, unknown>;
-    row.outputFileId = object.output_file_id;
-    row.errorFileId = object.error_file_id;
-    await em.flush();
-    emitEvent(gw, { event: 'batch_created', batch_id: row.id, model_group: row.modelGroup, deployment: row.deploymentId, input_file_id: inputFileId, key_id: row.ownerKeyId ?? null, team_id: row.ownerTeamId ?? null });
-    return object;
+    found = await findIntentUpstream(gw, intent, replica.deploymentId);
+  } catch {
+    await leaveToReconciler(gw, intent.id);
+    throw cause;
+  }
+  if (found.length === 0) return null;
+  gw.log.warn({ event: 'batch_create_answer_lost', intent: intent.id, deployment: replica.deploymentId }, 'the provider made the batch but its answer was lost; adopting it');
+  return storeCreatedBatch(gw, intent, replica.deploymentId, replica.modelGroup, found[0]);
+}
+
+async function storeOrCancel(gw: Gateway, intent: BatchCreateIntent, replica: FileReplica, upstream: ProviderBatch): Promise<BatchObject> {
+  try {
+    return await storeCreatedBatch(gw, intent, replica.deploymentId, replica.modelGroup, upstream);
   } catch (err) {
-    // We could not record it: cancel upstream so that nothing runs (and bills) that nobody can see.
-    await providerFor(gw, replica.deploymentId).cancelBatch(upstream.id).catch(() => undefined);
+    // We could not record it: cancel upstream so that nothing runs (and bills) that nobody can see. If even the
+    // cancel fails, the intent stays pending and the reconciler adopts the batch later.
+    try {
+      await providerFor(gw, replica.deploymentId).cancelBatch(upstream.id);
+      await failIntent(gw, intent.id);
+    } catch {
+      await leaveToReconciler(gw, intent.id).catch(() => undefined);
+    }
     throw err;
   }
 }

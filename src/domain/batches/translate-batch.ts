@@ -2,6 +2,7 @@ import type { ManagedBatch } from '../../db/entities/index.js';
 import type { ProviderBatch } from '../../providers/types.js';
 import type { Gateway } from '../gateway.js';
 import { registerOutputFile } from '../files/register-output-file.js';
+import { withoutTag } from './create-intent.js';
 
 export const TERMINAL_STATUSES = new Set(['completed', 'failed', 'expired', 'cancelled']);
 
@@ -48,7 +49,6 @@ function shapeBatch(row: ManagedBatch, upstream: ProviderBatch, outputFileId: st
     ...timestamps,
     request_counts: { total: counts?.total ?? 0, completed: counts?.completed ?? 0, failed: counts?.failed ?? 0 },
     ...(upstream.usage ? { usage: upstream.usage as Record<string, unknown> } : {}),
-    // A provider that keeps no metadata (Vertex) leaves it absent: the caller's, as first stored, carries on.
-    metadata: (upstream.metadata as Record<string, string> | null | undefined) ?? (row.snapshot?.metadata as Record<string, string> | null | undefined) ?? null,
+    metadata: withoutTag(upstream.metadata as Record<string, string> | null | undefined),
   };
 }

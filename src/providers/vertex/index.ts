@@ -10,6 +10,7 @@ import { ProviderError } from '../types.js';
 import { accessToken, serviceAccountClient } from './auth.js';
 import { toProviderBatch, type BatchPredictionJob } from './batch-state.js';
 import { BatchBucket } from './bucket.js';
+import { metadataLabels } from './metadata-labels.js';
 import { convertedOutput } from './output-lines.js';
 
 /**
@@ -112,6 +113,7 @@ export class VertexProvider implements BatchProvider {
       model: `publishers/google/models/${this.deployment.model}`,
       inputConfig: { instancesFormat: 'jsonl', gcsSource: { uris: [req.input_file_id] } },
       outputConfig: { predictionsFormat: 'jsonl', gcsDestination: { outputUriPrefix: this.uri(`sluice/batches/${randomUUID()}`) } },
+      labels: metadataLabels(req.metadata),
     });
     return toProviderBatch(job, jobIdOf(job.name));
   }
@@ -124,6 +126,45 @@ export class VertexProvider implements BatchProvider {
   async cancelBatch(id: string): Promise<ProviderBatch> {
     await this.call('POST', `/batchPredictionJobs/${encodeURIComponent(id)}:cancel`, {});
     return this.getBatch(id);
+  }
+
+  /**
+   * One page of the deployment's jobs, newest first. Vertex pages with tokens, not with a batch ID, so the token
+   * that follows each page's last job is remembered; an `after` this process never handed out starts from the
+   * first page and skips up to it.
+   */
+  async listBatches(page: { after?: string; limit?: number } = {}): Promise<{ data: ProviderBatch[]; has_more: boolean }> {
+    const size = Math.min(Math.max(page.limit ?? 100, 1), 1000);
+    let token = page.after ? this.pageTokens.get(page.after) : undefined;
+    let skipping = Boolean(page.after && token === undefined);
+    const out: ProviderBatch[] = [];
+    let leftOver = false; // the page that filled `out` had more jobs: its token would skip them
+    for (;;) {
+      const q = new URLSearchParams({ pageSize: String(size) });
+      if (token) q.set('pageToken', token);
+      const res = await this.call<{ batchPredictionJobs?: BatchPredictionJob[]; nextPageToken?: string }>('GET', `/batchPredictionJobs?${q}`, undefined, true);
+      for (const job of res.batchPredictionJobs ?? []) {
+        const id = jobIdOf(job.name);
+        if (skipping) {
+          if (id === page.after) skipping = false;
+          continue;
+        }
+        if (out.length < size) out.push(toProviderBatch(job, id));
+        else leftOver = true;
+      }
+      token = res.nextPageToken || undefined;
+      if (out.length >= size || !token) break;
+    }
+    const last = out.at(-1);
+    if (last && token && !leftOver) this.rememberToken(last.id, token);
+    return { data: out, has_more: Boolean(token) || leftOver };
+  }
+
+  private readonly pageTokens = new Map<string, string>();
+
+  private rememberToken(afterId: string, token: string): void {
+    this.pageTokens.set(afterId, token);
+    if (this.pageTokens.size > 1000) this.pageTokens.delete(this.pageTokens.keys().next().value!);
   }
 
   private async call<T>(method: 'GET' | 'POST', path: string, json?: unknown, retry = false): Promise<T> {

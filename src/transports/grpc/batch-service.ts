@@ -17,6 +17,7 @@ export function batchService(gw: Gateway): BatchServiceImplementation {
           : undefined,
         // As over REST: an `idempotency-key` metadata entry makes a retried create return the same batch.
         idempotency_key: context.metadata.get('idempotency-key') || undefined,
+        sdk_retry: Number(context.metadata.get('x-stainless-retry-count')) > 0 || undefined,
       });
       return toProtoBatch(batch);
     },

@@ -8,7 +8,9 @@ type IdParams = { Params: { id: string } };
 export function registerBatchRoutes(app: FastifyInstance, gw: Gateway, prefix: string): void {
   const create = async (req: FastifyRequest) => {
     const key = req.headers['idempotency-key'];
-    const body = { ...((req.body ?? {}) as object), ...(typeof key === 'string' ? { idempotency_key: key } : {}) };
+    // The OpenAI SDKs number their retries; a retry of the same body is the same request (no second batch).
+    const retry = Number(req.headers['x-stainless-retry-count']) > 0;
+    const body = { ...((req.body ?? {}) as object), ...(typeof key === 'string' ? { idempotency_key: key } : {}), ...(retry ? { sdk_retry: true } : {}) };
     return callerFor(gw, req).batches.create(body as never);
   };
   app.post(`${prefix}/batches`, create);

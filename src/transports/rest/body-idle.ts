@@ -11,18 +11,19 @@ const hasBody = (req: IncomingMessage) =>
 /**
  * A JSON body that stops arriving (a client that stalls, or a Content-Length larger than what it sends) fails
  * after `idleMs` without a byte, as a 408 in OpenAI's envelope, instead of holding the connection until the
- * whole-request timeout. Multipart bodies are left alone: the upload reads them itself and has its own timer,
- * which knows when the stall is our own back-pressure (multipart-upload.ts).
+ * whole-request timeout. Only JSON, which Fastify reads whole and at once: streamed bodies (multipart uploads,
+ * tRPC's octet-stream uploads) are read from the request by their own code, with back-pressure, and a copy
+ * here would compete with it; the multipart upload has its own timer (multipart-upload.ts).
  *
  * The request is not piped: a pipeline would destroy it (and the socket, so no answer could be sent) when the
  * timer fails the copy that Fastify reads.
  */
 export function idleLimitedBody(req: IncomingMessage, payload: Readable, idleMs: number): Readable {
-  if (!hasBody(req) || /^multipart\//i.test(req.headers['content-type'] ?? '')) return payload;
+  if (!hasBody(req) || !/^application\/json/i.test(req.headers['content-type'] ?? '')) return payload;
   const out = new PassThrough();
-  // A route may read the raw request instead (tRPC's byte-stream uploads): then nobody listens on this copy, and
-  // the client's abort, passed on below, would be an uncaught error that ends the process.
+  // Fastify listens while it reads; an error after that (or on a body it refused unread) must not be uncaught.
   out.on('error', () => undefined);
+  out.once('close', () => clearTimeout(timer));
   const timer = setTimeout(() => {
     payload.removeListener('data', onData);
     payload.resume(); // whatever still comes is discarded; the answer closes the connection
