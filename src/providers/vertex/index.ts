@@ -4,7 +4,6 @@ import type { JWT } from 'google-auth-library';
 import type { Deployment } from '../../config/types.js';
 import { translatorFor, type LineTranslator, type OpenAIBatchLine } from '../../translation/index.js';
 import { UpstreamClient, type UpstreamObserver } from '../http/client.js';
-import { splitJsonLines } from './split-lines.js';
 import type { BatchProvider, ContentStream, CreateBatchRequest, ProviderBatch, ProviderFile, UploadRequest } from '../types.js';
 import { ProviderError } from '../types.js';
 import { accessToken, serviceAccountClient } from './auth.js';
@@ -12,6 +11,7 @@ import { toProviderBatch, type BatchPredictionJob } from './batch-state.js';
 import { BatchBucket } from './bucket.js';
 import { metadataLabels } from './metadata-labels.js';
 import { convertedOutput } from './output-lines.js';
+import { splitJsonLines } from './split-lines.js';
 
 /**
  * Vertex AI batch prediction for Gemini models behind the BatchProvider interface. Files live in the
