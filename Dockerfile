@@ -1,10 +1,16 @@
+# sluice: `docker build -t sluice .` then see docker-compose.yml (PostgreSQL) for a full setup.
 FROM node:22-slim
 WORKDIR /app
+ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts && npm install --no-save tsx@4.23.15
+# Runtime dependencies only (tsx, which runs the TypeScript, is one of them); no devDependencies, no scripts.
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY . .
-ENV NODE_OPTIONS=--disable-warning=ExperimentalWarning
 # glibc hands freed upload buffers back to the OS at once (see dev/measured-gateway.ts).
 ENV MALLOC_MMAP_THRESHOLD_=131072
-EXPOSE 4000
-CMD ["npx", "tsx", "src/main.ts", "--host", "0.0.0.0", "--config", "/app/config.yaml"]
+EXPOSE 4000 50051
+# The embedded SQLite default (./data) must be writable by the unprivileged user the server runs as.
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+# node itself is PID 1 (no npx/npm in between), so `docker stop`'s SIGTERM reaches the server and it drains.
+CMD ["node", "--disable-warning=ExperimentalWarning", "--import", "tsx", "src/main.ts", "--host", "0.0.0.0", "--config", "/app/config.yaml"]

@@ -12,6 +12,12 @@ export interface ProviderFile {
 }
 
 /** A provider's Batch object, normalised to OpenAI's shape; unknown extra fields pass through. */
+/**
+ * The metadata key that tags an upstream batch with the gateway's create intent (domain/batches/create-intent.ts).
+ * Here because a provider without OpenAI metadata must carry it its own way (Vertex: a job label).
+ */
+export const INTENT_TAG = 'sluice_intent';
+
 export interface ProviderBatch {
   id: string;
   object?: string;

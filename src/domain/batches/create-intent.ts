@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { INTENT_TAG } from '../../providers/types.js';
 import { BatchCreateIntent } from '../../db/entities/index.js';
 import type { Principal } from '../access/principal.js';
 import { ownerOf } from '../access/principal.js';
@@ -10,7 +11,7 @@ import type { CreateBatchInput } from './create-batch.js';
  * The metadata key that tags an upstream batch with its create intent, so a create whose answer was lost can
  * be found upstream (reconcile-intent.ts). Reserved: a caller may not set it, and no response shows it.
  */
-export const INTENT_METADATA_KEY = 'sluice_intent';
+export const INTENT_METADATA_KEY = INTENT_TAG;
 /** OpenAI's and Azure's limit on batch metadata pairs. */
 const MAX_METADATA_PAIRS = 16;
 

@@ -39,7 +39,8 @@ export async function storeCreatedBatch(gw: Gateway, intent: BatchCreateIntent, 
     nextPollAt: now + gw.config.tracking.pollIntervalMs, // first look by the tracker (workers/)
     costRecorded: false,
   };
-  const object = await translateBatch(gw, row as unknown as ManagedBatch, upstream);
+  // A provider that keeps no metadata (Vertex) answers without it: the caller's carries on from here.
+  const object = await translateBatch(gw, row as unknown as ManagedBatch, { metadata: input.metadata ?? null, ...upstream });
   row.snapshot = object as unknown as Record<string, unknown>;
   row.outputFileId = object.output_file_id;
   row.errorFileId = object.error_file_id;

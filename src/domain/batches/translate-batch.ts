@@ -49,6 +49,7 @@ function shapeBatch(row: ManagedBatch, upstream: ProviderBatch, outputFileId: st
     ...timestamps,
     request_counts: { total: counts?.total ?? 0, completed: counts?.completed ?? 0, failed: counts?.failed ?? 0 },
     ...(upstream.usage ? { usage: upstream.usage as Record<string, unknown> } : {}),
-    metadata: withoutTag(upstream.metadata as Record<string, string> | null | undefined),
+    // A provider that keeps no metadata (Vertex) leaves it absent: the caller's, as first stored, carries on.
+    metadata: withoutTag((upstream.metadata ?? row.snapshot?.metadata) as Record<string, string> | null | undefined),
   };
 }
