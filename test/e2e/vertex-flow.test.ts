@@ -79,6 +79,8 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     expect(out[0].response.body.usage).toMatchObject({ completion_tokens: 12, completion_tokens_details: { reasoning_tokens: 2 } });
     const errors = lines(await (await s.client.files.content(done.error_file_id!)).text());
     expect(errors).toEqual([expect.objectContaining({ custom_id: 'fail-1', response: expect.objectContaining({ status_code: 400 }) })]);
+    const late = await s.client.batches.cancel(done.id).catch((e: unknown) => e);
+    expect(late).toMatchObject({ status: 400, code: 'batch_not_cancellable' }); // OpenAI's code, not Vertex's words
     const outFile = await s.client.files.retrieve(done.output_file_id!);
     expect(outFile).toMatchObject({ purpose: 'batch_output', bytes: out.map((l) => JSON.stringify(l) + '\n').join('').length });
   });

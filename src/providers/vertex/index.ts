@@ -124,7 +124,17 @@ export class VertexProvider implements BatchProvider {
 
   /** `:cancel` answers with an empty body; the job's new state comes from a get. */
   async cancelBatch(id: string): Promise<ProviderBatch> {
-    await this.call('POST', `/batchPredictionJobs/${encodeURIComponent(id)}:cancel`, {});
+    try {
+      await this.call('POST', `/batchPredictionJobs/${encodeURIComponent(id)}:cancel`, {});
+    } catch (err) {
+      // Vertex refuses to cancel a finished job in its own words; say it as OpenAI does.
+      if (!(err instanceof ProviderError) || err.status !== 400) throw err;
+      const job = await this.getBatch(id);
+      if (['completed', 'failed', 'expired', 'cancelled'].includes(job.status)) {
+        throw new ProviderError(400, `Cannot cancel a batch with status '${job.status}'.`, 'batch_not_cancellable');
+      }
+      throw err;
+    }
     return this.getBatch(id);
   }
 
