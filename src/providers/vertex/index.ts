@@ -188,9 +188,9 @@ export class VertexProvider implements BatchProvider {
     try {
       return await this.jobs.json<T>({ method, path, json, retry, headers: { authorization: `Bearer ${token}` } });
     } catch (err) {
-      // Google's envelope carries a numeric `code` and a `status` name; ours wants a string code.
+      // Google's envelope carries the HTTP status again as a numeric `code`: no code of OpenAI's, so none.
       if (err instanceof ProviderError && err.providerCode !== null && typeof err.providerCode !== 'string') {
-        throw new ProviderError(err.status, err.message, String(err.providerCode), err.providerParam, err.retryAfter);
+        throw new ProviderError(err.status, err.message, null, err.providerParam, err.retryAfter);
       }
       throw err;
     }
