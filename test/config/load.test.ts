@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,7 +64,8 @@ describe('config.yaml (LiteLLM format)', () => {
 });
 
 describe('vertex_ai deployments (LiteLLM keys)', () => {
-  const key = { type: 'service_account', project_id: 'proj-from-key', client_email: 'sa@p.iam.gserviceaccount.com', private_key: '-----BEGIN PRIVATE KEY-----\nAAA\n-----END PRIVATE KEY-----\n' };
+  const pem = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const key = { type: 'service_account', project_id: 'proj-from-key', client_email: 'sa@p.iam.gserviceaccount.com', private_key: pem };
   const vertex = (params: Record<string, unknown>) => ({ model_name: 'gem', litellm_params: { model: 'vertex_ai/gemini-2.5-flash', ...params } });
 
   it('reads project, location, credentials (JSON or a path, os.environ/ allowed) and the bucket', () => {
@@ -96,6 +98,9 @@ describe('vertex_ai deployments (LiteLLM keys)', () => {
     expect(bad({ vertex_credentials: '{"private_key": "SECRET", oops', gcs_bucket_name: 'b' })).toThrow(/^model_list\[0\]\.litellm_params\.vertex_credentials: the service account key is not valid JSON/);
     expect(bad({ vertex_credentials: '{"private_key": "SECRET", oops', gcs_bucket_name: 'b' })).not.toThrow(/SECRET/);
     expect(bad({ vertex_credentials: JSON.stringify({ private_key: 'x' }), gcs_bucket_name: 'b' })).toThrow(new ConfigError(`${at}.vertex_credentials: the service account key has no client_email`));
+    expect(bad({ vertex_credentials: JSON.stringify({ ...key, private_key: '-----BEGIN PRIVATE KEY-----\nAAA\n-----END PRIVATE KEY-----\n' }), gcs_bucket_name: 'b' })).toThrow(
+      new ConfigError(`${at}.vertex_credentials: the service account key's private_key is not a valid PEM private key`),
+    );
     expect(bad({ vertex_credentials: JSON.stringify({ ...key, project_id: undefined }), gcs_bucket_name: 'b' })).toThrow(new ConfigError(`${at}.vertex_project: required (the service account key has no project_id)`));
     expect(bad({ vertex_credentials: JSON.stringify(key) })).toThrow(new ConfigError(`${at}.gcs_bucket_name: required for vertex_ai deployments (or general_settings.gcs_bucket_name)`));
     expect(bad({ vertex_credentials: 'os.environ/NOPE', gcs_bucket_name: 'b' })).toThrow(new ConfigError(`${at}.vertex_credentials: environment variable NOPE is not set`));
