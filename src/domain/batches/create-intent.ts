@@ -46,7 +46,8 @@ export function taggedMetadata(intent: BatchCreateIntent, metadata: Record<strin
 export function withoutTag(metadata: Record<string, string> | null | undefined): Record<string, string> | null {
   if (!metadata || !Object.hasOwn(metadata, INTENT_METADATA_KEY)) return metadata ?? null;
   const { [INTENT_METADATA_KEY]: _tag, ...rest } = metadata;
-  return rest;
+  // Only the tag: the caller sent none (gRPC cannot tell none from empty), and OpenAI shows none as null.
+  return Object.keys(rest).length > 0 ? rest : null;
 }
 
 /** Written before the provider is called; the creating request holds its lease while it works. */
