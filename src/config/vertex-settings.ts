@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './resolve-env.js';
 import type { RawConfig } from './schema.js';
@@ -55,6 +56,11 @@ function readCredentials(value: string | undefined, env: NodeJS.ProcessEnv, at: 
   if (!k || typeof k !== 'object') throw new ConfigError(`${at}: the service account key must be a JSON object`);
   for (const field of ['client_email', 'private_key'] as const) {
     if (typeof k[field] !== 'string' || !k[field]) throw new ConfigError(`${at}: the service account key has no ${field}`);
+  }
+  try {
+    createPrivateKey(k.private_key!); // caught here, not at the first batch call
+  } catch {
+    throw new ConfigError(`${at}: the service account key's private_key is not a valid PEM private key`);
   }
   return k as ServiceAccountKey;
 }

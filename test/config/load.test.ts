@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,5 +60,50 @@ describe('config.yaml (LiteLLM format)', () => {
     const fromConfig = buildConfig({ model_list: [entry('g', 'azure/a')], files_settings: [{ custom_llm_provider: 'azure', api_base: 'https://f.openai.azure.com', api_key: 'fk' }] }, { AZURE_API_BASE: 'https://r', AZURE_API_KEY: 'ak' });
     expect(fromConfig.providerRoutes.get('azure')!.apiKey).toBe('fk');
     expect(buildConfig({ model_list: [entry('g', 'azure/a')] }, {}).providerRoutes.size).toBe(0);
+  });
+});
+
+describe('vertex_ai deployments (LiteLLM keys)', () => {
+  const pem = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const key = { type: 'service_account', project_id: 'proj-from-key', client_email: 'sa@p.iam.gserviceaccount.com', private_key: pem };
+  const vertex = (params: Record<string, unknown>) => ({ model_name: 'gem', litellm_params: { model: 'vertex_ai/gemini-2.5-flash', ...params } });
+
+  it('reads project, location, credentials (JSON or a path, os.environ/ allowed) and the bucket', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    writeFileSync(join(dir, 'sa.json'), JSON.stringify(key));
+    const cfg = buildConfig(
+      {
+        model_list: [
+          vertex({ vertex_project: 'p1', vertex_location: 'europe-west4', vertex_credentials: 'os.environ/SA_JSON', gcs_bucket_name: 'gs://b1/' }),
+          vertex({ vertex_credentials: join(dir, 'sa.json'), api_base: 'http://127.0.0.1:9/v1', gcs_api_base: 'http://127.0.0.1:8' }),
+          entry('gem', 'azure/dep-a'),
+        ],
+        general_settings: { gcs_bucket_name: 'shared-bucket' },
+      },
+      { SA_JSON: JSON.stringify(key) },
+    );
+    const [a, b, c] = cfg.groups.get('gem')!.deployments;
+    expect(a).toMatchObject({ provider: 'vertex_ai', model: 'gemini-2.5-flash', apiBase: 'https://europe-west4-aiplatform.googleapis.com', apiKey: '' });
+    expect(a.vertex).toMatchObject({ project: 'p1', location: 'europe-west4', bucket: 'b1', credentials: { client_email: key.client_email } });
+    expect(b).toMatchObject({ apiBase: 'http://127.0.0.1:9', vertex: { project: 'proj-from-key', location: 'us-central1', bucket: 'shared-bucket', storageEndpoint: 'http://127.0.0.1:8' } });
+    expect(c.provider).toBe('azure');
+    expect(a.id).not.toBe(b.id);
+  });
+
+  it('names the path and cause of each start-up error, never the key itself', () => {
+    const at = 'model_list[0].litellm_params';
+    const bad = (params: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) => () => buildConfig({ model_list: [vertex(params)] }, env);
+    expect(bad({ gcs_bucket_name: 'b' })).toThrow(new ConfigError(`${at}.vertex_credentials: required for vertex_ai deployments (a service account key as JSON or a path to one)`));
+    expect(bad({ vertex_credentials: '/nonexistent/sa.json', gcs_bucket_name: 'b' })).toThrow(new ConfigError(`${at}.vertex_credentials: cannot read the service account key file /nonexistent/sa.json (ENOENT)`));
+    expect(bad({ vertex_credentials: '{"private_key": "SECRET", oops', gcs_bucket_name: 'b' })).toThrow(/^model_list\[0\]\.litellm_params\.vertex_credentials: the service account key is not valid JSON/);
+    expect(bad({ vertex_credentials: '{"private_key": "SECRET", oops', gcs_bucket_name: 'b' })).not.toThrow(/SECRET/);
+    expect(bad({ vertex_credentials: JSON.stringify({ private_key: 'x' }), gcs_bucket_name: 'b' })).toThrow(new ConfigError(`${at}.vertex_credentials: the service account key has no client_email`));
+    expect(bad({ vertex_credentials: JSON.stringify({ ...key, private_key: '-----BEGIN PRIVATE KEY-----\nAAA\n-----END PRIVATE KEY-----\n' }), gcs_bucket_name: 'b' })).toThrow(
+      new ConfigError(`${at}.vertex_credentials: the service account key's private_key is not a valid PEM private key`),
+    );
+    expect(bad({ vertex_credentials: JSON.stringify({ ...key, project_id: undefined }), gcs_bucket_name: 'b' })).toThrow(new ConfigError(`${at}.vertex_project: required (the service account key has no project_id)`));
+    expect(bad({ vertex_credentials: JSON.stringify(key) })).toThrow(new ConfigError(`${at}.gcs_bucket_name: required for vertex_ai deployments (or general_settings.gcs_bucket_name)`));
+    expect(bad({ vertex_credentials: 'os.environ/NOPE', gcs_bucket_name: 'b' })).toThrow(new ConfigError(`${at}.vertex_credentials: environment variable NOPE is not set`));
+    expect(() => buildConfig({ model_list: [entry('g', 'bedrock/x')] })).toThrow(/must be "azure\/<deployment>", "openai\/<model>" or "vertex_ai\/<model>"/);
   });
 });

@@ -56,6 +56,10 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     expect(batch.model).toBe('gemini-batch');
     const job = [...vertex().jobs.values()].at(-1)!;
     expect(job.model).toBe('publishers/google/models/gemini-2.5-flash');
+    // The metadata (with the gateway's create-intent tag) rides in the job's labels, so listBatches finds it.
+    const provider = s.gateway.gw.providers.for('vertex-gemini');
+    const [newest] = (await provider.listBatches({ limit: 1 })).data;
+    expect(newest).toMatchObject({ id: job.name.split('/').pop(), metadata: { job: 'gemini', sluice_intent: expect.any(String) } });
     expect(job.inputConfig.gcsSource.uris[0]).toMatch(new RegExp(`^gs://${VERTEX_BUCKET}/sluice/files/`));
 
     const done = await waitForBatch(s.client, batch.id, [vertex()]);
@@ -75,6 +79,8 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     expect(out[0].response.body.usage).toMatchObject({ completion_tokens: 12, completion_tokens_details: { reasoning_tokens: 2 } });
     const errors = lines(await (await s.client.files.content(done.error_file_id!)).text());
     expect(errors).toEqual([expect.objectContaining({ custom_id: 'fail-1', response: expect.objectContaining({ status_code: 400 }) })]);
+    const late = await s.client.batches.cancel(done.id).catch((e: unknown) => e);
+    expect(late).toMatchObject({ status: 400, code: 'batch_not_cancellable' }); // OpenAI's code, not Vertex's words
     const outFile = await s.client.files.retrieve(done.output_file_id!);
     expect(outFile).toMatchObject({ purpose: 'batch_output', bytes: out.map((l) => JSON.stringify(l) + '\n').join('').length });
   });
@@ -84,6 +90,17 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     const batch = await s.client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     const done = await waitForBatch(s.client, batch.id, [vertex()]);
     await s.client.batches.retrieve(done.id); // a second look at a finished batch must not bill again
+    // Paging with `after` (Vertex pages by token): every job once, newest first.
+    const provider = s.gateway.gw.providers.for('vertex-gemini');
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (let more = true; more; ) {
+      const page = await provider.listBatches({ after, limit: 1 });
+      seen.push(...page.data.map((b) => b.id));
+      after = page.data.at(-1)?.id;
+      more = page.has_more;
+    }
+    expect(seen).toEqual([...vertex().jobs.keys()].reverse());
     const logs = await (await fetch(`${s.url}/spend/logs?batch_id=${done.id}`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).json();
     expect(logs).toHaveLength(1);
     const [log] = logs;
@@ -166,6 +183,31 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
         c.close();
       }
     }
+  });
+
+  it('upstream faults: a failed GCS write leaves no replica anywhere; a Vertex 503 on create fails over to Azure', async () => {
+    const eastBefore = [...s.east.files.values()].filter((f) => f.purpose === 'batch').length;
+    const gcsBefore = gcsObjects().length;
+    vertex().injectFault({ method: 'POST', path: `/upload/storage/v1/b/${VERTEX_BUCKET}/o`, status: 403, times: 2 });
+    const err = await upload(chatJsonl(2, 'mixed-batch'), 'mixed-batch').catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: expect.any(Number) });
+    expect((err as { status: number }).status).toBeGreaterThanOrEqual(400);
+    vertex().clearFaults();
+    expect([...s.east.files.values()].filter((f) => f.purpose === 'batch').length).toBe(eastBefore);
+    expect(gcsObjects().length).toBe(gcsBefore);
+
+    const file = await upload(chatJsonl(2, 'mixed-batch'), 'mixed-batch');
+    const eastJobs = s.east.batches.size;
+    vertex().injectFault({ method: 'POST', path: /batchPredictionJobs$/, status: 503 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const b = await s.client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+        expect(b.status).toBe('validating');
+      }
+    } finally {
+      vertex().clearFaults();
+    }
+    expect(s.east.batches.size - eastJobs).toBe(3);
   });
 
   it('isolation rows for a Vertex batch: owner team sees it, other tenants and raw Vertex/GCS IDs get the same 404', async () => {

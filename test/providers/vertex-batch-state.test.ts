@@ -64,3 +64,21 @@ describe('Vertex job → OpenAI Batch', () => {
     });
   });
 });
+
+describe('batch metadata in Vertex job labels', () => {
+  it('round-trips any keys and values through label-safe hex chunks, and refuses what cannot fit', async () => {
+    const { metadataFromLabels, metadataLabels } = await import('../../src/providers/vertex/metadata-labels.js');
+    const metadata = { job: 'Nightly Run #7', sluice_intent: 'bci_AbCdEf0123', 'ünï': 'cødé' };
+    const labels = metadataLabels(metadata);
+    for (const [k, v] of Object.entries(labels)) {
+      expect(k).toMatch(/^[a-z][a-z0-9_-]{0,62}$/);
+      expect(v).toMatch(/^[a-z0-9_-]{0,63}$/);
+    }
+    expect(metadataFromLabels(labels)).toEqual(metadata);
+    expect(toProviderBatch(job('JOB_STATE_RUNNING', { labels }), '1').metadata).toEqual(metadata);
+    expect(metadataLabels(null)).toEqual({});
+    expect(metadataFromLabels({ other: 'x' })).toBeNull();
+    const big = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, 'v'.repeat(200)]));
+    expect(() => metadataLabels(big)).toThrow(/metadata is too large for a Vertex AI batch/);
+  });
+});

@@ -62,7 +62,7 @@ export async function uploadManagedFile(gw: Gateway, principal: Principal, sourc
     const fields = await source.fields();
     throwIfCancelled(signal);
     const deployments = resolveTargets(gw, principal, fields, spool);
-    await assertTranslatable(spool, deployments); // a Vertex target refuses lines Gemini cannot take
+    await assertTranslatable(spool, deployments); // a target whose wire format is not OpenAI's refuses lines it cannot carry
     const replicas = await writeReplicas(gw, spool, fields, deployments, signal);
     const createdAt = Math.floor(Date.now() / 1000);
     const file = {

@@ -163,7 +163,7 @@ export class UpstreamClient {
 
 /** `/batches/batch_abc/cancel` → `/batches/{id}/cancel` (Vertex: `/batchPredictionJobs/{id}:cancel`): a bounded label set. */
 function routeOf(path: string): string {
-  return path.replace(/^\/(files|batches|batchPredictionJobs)\/[^/:]+/, '/$1/{id}');
+  return path.split('?')[0].replace(/^\/(files|batches|batchPredictionJobs)\/[^/:]+/, '/$1/{id}'); // a query (after=…) is no label
 }
 
 function backoffMs(attempt: number, retryAfterSeconds?: number): number {

@@ -1,4 +1,5 @@
 import type { ProviderBatch } from '../types.js';
+import { metadataFromLabels } from './metadata-labels.js';
 
 /** A Vertex `BatchPredictionJob`, the fields we read (v1 REST). int64 counts arrive as strings. */
 export interface BatchPredictionJob {
@@ -62,6 +63,7 @@ export function toProviderBatch(job: BatchPredictionJob, jobId: string): Provide
     output_file_id: dir && completed > 0 ? outputFileId(dir) : null,
     error_file_id: dir && failed > 0 ? errorFileId(dir) : null,
     request_counts: { total: completed + failed + incomplete, completed, failed },
+    metadata: metadataFromLabels(job.labels),
     errors:
       status === 'failed' && job.error
         ? { object: 'list', data: [{ code: `vertex_${job.error.code ?? 'error'}`, message: job.error.message ?? 'The batch prediction job failed', param: null, line: null }] }

@@ -13,6 +13,8 @@ import { accessToken } from './auth.js';
 export class BatchBucket {
   readonly name: string;
   private readonly bucket: Bucket;
+  /** An emulator or private endpoint: resumable sessions need the token added by hand (see upload). */
+  private readonly customEndpoint: boolean;
 
   constructor(
     settings: VertexSettings,
@@ -27,8 +29,6 @@ export class BatchBucket {
     this.bucket = storage.bucket(settings.bucket);
     this.customEndpoint = Boolean(settings.storageEndpoint);
   }
-
-  private readonly customEndpoint: boolean;
 
   /** Streams `lines` into a new object with one resumable upload session (retried chunk-wise by the library). */
   async upload(name: string, lines: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<{ size: number; created: number }> {

@@ -4,13 +4,14 @@ import type { JWT } from 'google-auth-library';
 import type { Deployment } from '../../config/types.js';
 import { translatorFor, type LineTranslator, type OpenAIBatchLine } from '../../translation/index.js';
 import { UpstreamClient, type UpstreamObserver } from '../http/client.js';
-import { splitJsonLines } from './split-lines.js';
 import type { BatchProvider, ContentStream, CreateBatchRequest, ProviderBatch, ProviderFile, UploadRequest } from '../types.js';
-import { INTENT_TAG, ProviderError } from '../types.js';
+import { ProviderError } from '../types.js';
 import { accessToken, serviceAccountClient } from './auth.js';
 import { toProviderBatch, type BatchPredictionJob } from './batch-state.js';
 import { BatchBucket } from './bucket.js';
+import { metadataLabels } from './metadata-labels.js';
 import { convertedOutput } from './output-lines.js';
+import { splitJsonLines } from './split-lines.js';
 
 /**
  * Vertex AI batch prediction for Gemini models behind the BatchProvider interface. Files live in the
@@ -112,9 +113,7 @@ export class VertexProvider implements BatchProvider {
       model: `publishers/google/models/${this.deployment.model}`,
       inputConfig: { instancesFormat: 'jsonl', gcsSource: { uris: [req.input_file_id] } },
       outputConfig: { predictionsFormat: 'jsonl', gcsDestination: { outputUriPrefix: this.uri(`sluice/batches/${randomUUID()}`) } },
-      // Vertex keeps no OpenAI metadata, but jobs carry labels ([a-z0-9_-], ≤ 63): the gateway's intent tag
-      // (create-intent.ts) goes there, so a create whose answer was lost can still be found by listBatches.
-      labels: intentLabels(req.metadata),
+      labels: metadataLabels(req.metadata),
     });
     return toProviderBatch(job, jobIdOf(job.name));
   }
@@ -123,24 +122,59 @@ export class VertexProvider implements BatchProvider {
     return toProviderBatch(await this.call<BatchPredictionJob>('GET', `/batchPredictionJobs/${encodeURIComponent(id)}`, undefined, true), id);
   }
 
-  /** One page of the project's jobs in this location, newest first, with the intent label as metadata. */
-  async listBatches(page: { after?: string; limit?: number } = {}): Promise<{ data: ProviderBatch[]; has_more: boolean }> {
-    const q = new URLSearchParams({ pageSize: String(page.limit ?? 100) });
-    if (page.after) q.set('pageToken', page.after);
-    const list = await this.call<{ batchPredictionJobs?: BatchPredictionJob[]; nextPageToken?: string }>('GET', `/batchPredictionJobs?${q}`, undefined, true);
-    // Only here does the label come back as metadata: a get leaves metadata absent, so the caller's stored
-    // metadata carries on (translate-batch.ts), while the reconciler finds the intent tag in a list.
-    const data = (list.batchPredictionJobs ?? []).map((job) => {
-      const tag = job.labels?.[INTENT_TAG];
-      return { ...toProviderBatch(job, jobIdOf(job.name)), metadata: tag ? { [INTENT_TAG]: tag } : null };
-    });
-    return { data, has_more: Boolean(list.nextPageToken) };
-  }
-
   /** `:cancel` answers with an empty body; the job's new state comes from a get. */
   async cancelBatch(id: string): Promise<ProviderBatch> {
-    await this.call('POST', `/batchPredictionJobs/${encodeURIComponent(id)}:cancel`, {});
+    try {
+      await this.call('POST', `/batchPredictionJobs/${encodeURIComponent(id)}:cancel`, {});
+    } catch (err) {
+      // Vertex refuses to cancel a finished job in its own words; say it as OpenAI does.
+      if (!(err instanceof ProviderError) || err.status !== 400) throw err;
+      const job = await this.getBatch(id);
+      if (['completed', 'failed', 'expired', 'cancelled'].includes(job.status)) {
+        throw new ProviderError(400, `Cannot cancel a batch with status '${job.status}'.`, 'batch_not_cancellable');
+      }
+      throw err;
+    }
     return this.getBatch(id);
+  }
+
+  /**
+   * One page of the deployment's jobs, newest first. Vertex pages with tokens, not with a batch ID, so the token
+   * that follows each page's last job is remembered; an `after` this process never handed out starts from the
+   * first page and skips up to it.
+   */
+  async listBatches(page: { after?: string; limit?: number } = {}): Promise<{ data: ProviderBatch[]; has_more: boolean }> {
+    const size = Math.min(Math.max(page.limit ?? 100, 1), 1000);
+    let token = page.after ? this.pageTokens.get(page.after) : undefined;
+    let skipping = Boolean(page.after && token === undefined);
+    const out: ProviderBatch[] = [];
+    let leftOver = false; // the page that filled `out` had more jobs: its token would skip them
+    for (;;) {
+      const q = new URLSearchParams({ pageSize: String(size) });
+      if (token) q.set('pageToken', token);
+      const res = await this.call<{ batchPredictionJobs?: BatchPredictionJob[]; nextPageToken?: string }>('GET', `/batchPredictionJobs?${q}`, undefined, true);
+      for (const job of res.batchPredictionJobs ?? []) {
+        const id = jobIdOf(job.name);
+        if (skipping) {
+          if (id === page.after) skipping = false;
+          continue;
+        }
+        if (out.length < size) out.push(toProviderBatch(job, id));
+        else leftOver = true;
+      }
+      token = res.nextPageToken || undefined;
+      if (out.length >= size || !token) break;
+    }
+    const last = out.at(-1);
+    if (last && token && !leftOver) this.rememberToken(last.id, token);
+    return { data: out, has_more: Boolean(token) || leftOver };
+  }
+
+  private readonly pageTokens = new Map<string, string>();
+
+  private rememberToken(afterId: string, token: string): void {
+    this.pageTokens.set(afterId, token);
+    if (this.pageTokens.size > 1000) this.pageTokens.delete(this.pageTokens.keys().next().value!);
   }
 
   private async call<T>(method: 'GET' | 'POST', path: string, json?: unknown, retry = false): Promise<T> {
@@ -154,9 +188,9 @@ export class VertexProvider implements BatchProvider {
     try {
       return await this.jobs.json<T>({ method, path, json, retry, headers: { authorization: `Bearer ${token}` } });
     } catch (err) {
-      // Google's envelope carries a numeric `code` and a `status` name; ours wants a string code.
+      // Google's envelope carries the HTTP status again as a numeric `code`: no code of OpenAI's, so none.
       if (err instanceof ProviderError && err.providerCode !== null && typeof err.providerCode !== 'string') {
-        throw new ProviderError(err.status, err.message, String(err.providerCode), err.providerParam, err.retryAfter);
+        throw new ProviderError(err.status, err.message, null, err.providerParam, err.retryAfter);
       }
       throw err;
     }
@@ -177,10 +211,3 @@ export class VertexProvider implements BatchProvider {
 const jobIdOf = (name: string) => name.split('/').pop() ?? name;
 /** `…/<deployment>.jsonl` → `…/<deployment>.openai.jsonl`: the OpenAI-format copy beside the Gemini lines. */
 const requestCopyOf = (name: string) => name.replace(/\.jsonl$/, '') + '.openai.jsonl';
-
-const LABEL = /^[a-z0-9_-]{1,63}$/;
-
-function intentLabels(metadata: Record<string, string> | null | undefined): Record<string, string> | undefined {
-  const tag = metadata?.[INTENT_TAG];
-  return tag && LABEL.test(tag) ? { [INTENT_TAG]: tag } : undefined;
-}
