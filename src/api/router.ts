@@ -1,3 +1,4 @@
+import type { inferRouterInputs } from '@trpc/server';
 import { batchesRouter } from './routers/batches.js';
 import { filesRouter } from './routers/files.js';
 import { keysRouter } from './routers/keys.js';
@@ -19,4 +20,10 @@ export const appRouter = router({
 });
 
 export type AppRouter = typeof appRouter;
+
+/**
+ * What each procedure accepts before its schema runs. Adapters hand the router what came off their wire typed as
+ * this (REST's JSON bodies are `unknown` to Fastify): the router's zod schema is what checks it.
+ */
+export type RouterInputs = inferRouterInputs<AppRouter>;
 export const createCaller = createCallerFactory(appRouter);

@@ -1,4 +1,5 @@
 import type { BatchServiceImplementation } from '../../../clients/grpc/gen/sluice/v1/batches.js';
+import type { RouterInputs } from '../../api/router.js';
 import type { Gateway } from '../../domain/gateway.js';
 import { callerFor } from './auth.js';
 import { toProtoBatch, toProtoPage } from './messages.js';
@@ -9,7 +10,7 @@ export function batchService(gw: Gateway): BatchServiceImplementation {
     async createBatch(req, context) {
       const batch = await callerFor(gw, context).batches.create({
         input_file_id: req.inputFileId,
-        endpoint: req.endpoint as never, // checked by the router
+        endpoint: req.endpoint as RouterInputs['batches']['create']['endpoint'], // checked by the router's schema
         completion_window: req.completionWindow as '24h',
         metadata: Object.keys(req.metadata).length ? req.metadata : undefined,
         output_expires_after: req.outputExpiresAfter

@@ -1,3 +1,4 @@
+import type { RouterInputs } from '../../api/router.js';
 import type { FastifyInstance } from 'fastify';
 import type { Gateway } from '../../domain/gateway.js';
 import { callerFor } from './caller.js';
@@ -9,8 +10,8 @@ type Query = Record<string, string>;
 /** LiteLLM's admin paths, so its users' scripts keep working: /key/* and /team/*. */
 export function registerAdminRoutes(app: FastifyInstance, gw: Gateway): void {
   app.post('/key/generate', async (req) => callerFor(gw, req).keys.generate((req.body ?? {}) as Body));
-  app.post('/key/update', async (req) => callerFor(gw, req).keys.update((req.body ?? {}) as never));
-  app.post('/key/delete', async (req) => callerFor(gw, req).keys.delete((req.body ?? {}) as never));
+  app.post('/key/update', async (req) => callerFor(gw, req).keys.update((req.body ?? {}) as RouterInputs['keys']['update']));
+  app.post('/key/delete', async (req) => callerFor(gw, req).keys.delete((req.body ?? {}) as RouterInputs['keys']['delete']));
   app.get('/key/info', async (req) => callerFor(gw, req).keys.info({ key: stringParam(req.query as Query, 'key') }));
   app.get('/key/list', async (req) => {
     const q = req.query as Query;

@@ -1,3 +1,4 @@
+import type { RouterInputs } from '../../api/router.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Gateway } from '../../domain/gateway.js';
 import { callerFor } from './caller.js';
@@ -11,7 +12,7 @@ export function registerBatchRoutes(app: FastifyInstance, gw: Gateway, prefix: s
     // The OpenAI SDKs number their retries; a retry of the same body is the same request (no second batch).
     const retry = Number(req.headers['x-stainless-retry-count']) > 0;
     const body = { ...((req.body ?? {}) as object), ...(typeof key === 'string' ? { idempotency_key: key } : {}), ...(retry ? { sdk_retry: true } : {}) };
-    return callerFor(gw, req).batches.create(body as never);
+    return callerFor(gw, req).batches.create(body as RouterInputs['batches']['create']);
   };
   app.post(`${prefix}/batches`, create);
   // The AzureOpenAI SDK (v5+) built with a `deployment` posts batch creates here; the file decides the group.

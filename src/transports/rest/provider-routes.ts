@@ -1,3 +1,4 @@
+import type { RouterInputs } from '../../api/router.js';
 import type { FastifyInstance } from 'fastify';
 import type { Gateway } from '../../domain/gateway.js';
 import { callerFor } from './caller.js';
@@ -23,7 +24,7 @@ export function registerProviderRoutes(app: FastifyInstance, gw: Gateway): void 
       return reply.send(content.body);
     });
     app.delete<IdParams>(`${prefix}/files/:id`, async (req) => callerFor(gw, req).providerRoutes.deleteFile({ route, file_id: req.params.id }));
-    app.post(`${prefix}/batches`, async (req) => callerFor(gw, req).providerRoutes.createBatch({ ...((req.body ?? {}) as object), route } as never));
+    app.post(`${prefix}/batches`, async (req) => callerFor(gw, req).providerRoutes.createBatch({ ...((req.body ?? {}) as object), route } as RouterInputs['providerRoutes']['createBatch']));
     app.get(`${prefix}/batches`, async (req) => {
       const q = req.query as Query;
       return callerFor(gw, req).providerRoutes.listBatches({ route, limit: numberParam(q, 'limit'), after: stringParam(q, 'after') });
