@@ -264,4 +264,31 @@ describe.each(DATABASES)('a cancelled upload leaves nothing behind (%s)', (db) =
     expect({ east: s.east.files.size, west: s.west.files.size, openai: s.openai.files.size }).toEqual({ east: 0, west: 0, openai: 0 });
     if (phase === 'before fan-out' && kind !== 'gRPC cancel mid-stream') expect(copyRequests(s)).toBe(requestsBefore);
   });
+
+  it('aborts a copy still being sent when the caller leaves (never stored), and deletes the ones already written', async () => {
+    for (const e of [s.east, s.west, s.openai]) {
+      e.clearFaults();
+      e.files.clear();
+    }
+    // The OpenAI emulator reads nothing for 1.5 s: a 24 MB copy cannot all fit in the socket buffers, so sluice
+    // is still sending it when the caller leaves. The two Azure copies are stored at once.
+    s.openai.injectFault({ method: 'POST', path: /\/files$/, delayMs: 1500, times: 1 });
+    const big = bigFile(24);
+    const rowsBefore = await s.gateway.gw.em().count(ManagedFile, {});
+    const c = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
+    const abort = new AbortController();
+    const call = c.files.uploadFile(uploadRequests({ filename: 'big.jsonl', purpose: 'batch', targetModelNames: TARGETS }, big), { signal: abort.signal });
+    await until('both Azure copies to be stored', () => s.east.files.size + s.west.files.size === 2, 60_000);
+    abort.abort();
+    await expect(call).rejects.toThrow(/abort|cancel/i);
+    c.close();
+    let openaiStored = 0;
+    const watch = setInterval(() => (openaiStored = Math.max(openaiStored, s.openai.files.size)), 5);
+    await sleep(LATER_MS);
+    clearInterval(watch);
+    expect(openaiStored).toBe(0); // aborted mid-body, not waited for and then deleted
+    expect({ east: s.east.files.size, west: s.west.files.size, openai: s.openai.files.size }).toEqual({ east: 0, west: 0, openai: 0 });
+    expect(await s.gateway.gw.em().count(ManagedFile, {})).toBe(rowsBefore);
+  });
 });
+
