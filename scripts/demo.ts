@@ -123,7 +123,7 @@ try {
     for (const l of spend) console.log(`      cost: ${l.prompt_tokens} input + ${l.completion_tokens} output tokens → $${l.spend}`);
   }
   await client.files.delete(mixed.id);
-  console.log(`    deleted ${mixed.id}: GCS input objects left (Gemini lines + request copy): ${[...vertex.objects.keys()].filter((k) => k.includes('/sluice/files/')).length}`);
+  console.log(`    deleted ${mixed.id}: GCS input objects left (Gemini lines + request copy): ${[...vertex.objects.keys()].filter((k) => k.includes(`/sluice/${mixed.id}/`)).length}`);
   console.log('\nDone. Start your own with: npm start -- --config examples/config.yaml');
 } finally {
   await gateway.close();

@@ -38,6 +38,8 @@ export interface UploadRequest {
   /** Called once per attempt, so a retry re-reads the spooled file instead of holding it in memory. */
   body: () => AsyncIterable<Uint8Array>;
   expiresAfter?: { anchor: 'created_at'; seconds: number };
+  /** The unified file ID this copy belongs to: providers that name their own objects (GCS) use it. */
+  managedFileId?: string;
 }
 
 export interface CreateBatchRequest {

@@ -22,7 +22,7 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
   });
 
   const vertex = () => s.vertex!;
-  const gcsObjects = () => [...vertex().objects.values()].filter((o) => o.bucket === VERTEX_BUCKET && o.name.startsWith('sluice/files/'));
+  const gcsObjects = () => [...vertex().objects.values()].filter((o) => o.bucket === VERTEX_BUCKET && /^sluice\/file-[^/]+\//.test(o.name));
   /** The Gemini-format replicas (each has an OpenAI-format request copy beside it, `….openai.jsonl`). */
   const gcsInputs = () => gcsObjects().filter((o) => !o.name.endsWith('.openai.jsonl'));
   const upload = async (content: string, targets: string) =>
@@ -37,6 +37,7 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     expect(file.bytes).toBe(Buffer.byteLength(content));
     const objects = gcsInputs();
     expect(objects.length).toBe(before + 1);
+    expect(objects.at(-1)!.name).toBe(`sluice/${file.id}/vertex-gemini.jsonl`);
     const gemini = lines(objects.at(-1)!.data.toString());
     expect(gemini[0]).toEqual({
       request: { contents: [{ role: 'user', parts: [{ text: 'Say hello #1' }] }], generationConfig: { maxOutputTokens: 20 }, labels: { sluice_custom_id: 'req-1' } },
@@ -60,7 +61,7 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     const provider = s.gateway.gw.providers.for('vertex-gemini');
     const [newest] = (await provider.listBatches({ limit: 1 })).data;
     expect(newest).toMatchObject({ id: job.name.split('/').pop(), metadata: { job: 'gemini', sluice_intent: expect.any(String) } });
-    expect(job.inputConfig.gcsSource.uris[0]).toMatch(new RegExp(`^gs://${VERTEX_BUCKET}/sluice/files/`));
+    expect(job.inputConfig.gcsSource.uris[0]).toBe(`gs://${VERTEX_BUCKET}/sluice/${file.id}/vertex-gemini.jsonl`);
 
     const done = await waitForBatch(s.client, batch.id, [vertex()]);
     validateOpenAI('Batch', done);

@@ -63,10 +63,11 @@ export async function uploadManagedFile(gw: Gateway, principal: Principal, sourc
     throwIfCancelled(signal);
     const deployments = resolveTargets(gw, principal, fields, spool);
     await assertTranslatable(spool, deployments); // a target whose wire format is not OpenAI's refuses lines it cannot carry
-    const replicas = await writeReplicas(gw, spool, fields, deployments, signal);
+    const fileId = newFileId(); // before the copies: a provider may name its objects after it (GCS)
+    const replicas = await writeReplicas(gw, spool, fields, deployments, fileId, signal);
     const createdAt = Math.floor(Date.now() / 1000);
     const file = {
-      id: newFileId(),
+      id: fileId,
       ...ownerOf(principal),
       filename: fields.filename,
       purpose: 'batch',
@@ -142,7 +143,7 @@ interface WrittenReplica {
  * sending their body are aborted: a provider that has the whole body may store the file even if we stop
  * listening, and then we would never learn its ID. Those are waited for, and every copy written is deleted.
  */
-async function writeReplicas(gw: Gateway, spool: SpooledBatchInput, fields: UploadFields, deployments: Deployment[], caller?: AbortSignal): Promise<WrittenReplica[]> {
+async function writeReplicas(gw: Gateway, spool: SpooledBatchInput, fields: UploadFields, deployments: Deployment[], fileId: string, caller?: AbortSignal): Promise<WrittenReplica[]> {
   const stop = new AbortController();
   const onCaller = () => stop.abort();
   caller?.addEventListener('abort', onCaller, { once: true });
@@ -167,6 +168,7 @@ async function writeReplicas(gw: Gateway, spool: SpooledBatchInput, fields: Uplo
             {
               filename: fields.filename,
               purpose: 'batch',
+              managedFileId: fileId,
               bytes: spool.bytesFor(deployment.model),
               body: () => {
                 // Each attempt (retries included) starts here: none starts once we have stopped.

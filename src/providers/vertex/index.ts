@@ -49,7 +49,8 @@ export class VertexProvider implements BatchProvider {
    * caller's upload from any replica. Both or neither: if one write fails, the other object is deleted.
    */
   async uploadFile(req: UploadRequest, signal?: AbortSignal): Promise<ProviderFile> {
-    const name = `sluice/files/${randomUUID()}/${this.deployment.id}.jsonl`;
+    // gs://<bucket>/sluice/<file id>/<deployment>.jsonl: an operator finds a file's objects by its unified ID.
+    const name = `sluice/${req.managedFileId ?? `upload-${randomUUID()}`}/${this.deployment.id}.jsonl`;
     const translator = this.translator;
     async function* converted(): AsyncGenerator<Uint8Array> {
       for await (const lines of splitJsonLines(req.body())) {
