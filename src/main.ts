@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   // may do this: in one that already runs a gateway (the tests, the demo), its own pid's spools are live.
   const stale = await removeStaleSpoolDirs();
   if (stale.length > 0) log.info({ event: 'stale_spools_removed', count: stale.length }, 'removed spool folders left by a stopped process');
-  let running;
+  let running: Awaited<ReturnType<typeof startGateway>>;
   try {
     running = await startGateway({
       config: loadConfigFile(args.config),

@@ -29,7 +29,9 @@ export function allObservers(...observers: UpstreamObserver[]): UpstreamObserver
   return {
     start(call) {
       const ends = observers.map((o) => o.start(call));
-      return (end) => ends.forEach((f) => f(end));
+      return (end) => {
+        for (const f of ends) f(end);
+      };
     },
   };
 }

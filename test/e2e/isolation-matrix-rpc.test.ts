@@ -84,7 +84,7 @@ describe.each(COMBOS)('isolation matrix (%s) over %s', (db, transport) => {
     ({ keys, world: w, owner } = await buildIsolationWorld(s));
   });
   afterAll(async () => {
-    clients.forEach((c) => c.close());
+    for (const c of clients) c.close();
     await s?.close();
   });
 

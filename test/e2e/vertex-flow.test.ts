@@ -169,7 +169,7 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
         const file = await c.upload(chatJsonl(2, 'gemini-batch'), 'g.jsonl', ['gemini-batch']);
         const batch = await c.createBatch(file.id);
         const advancing = setInterval(() => vertex().advance(), 50);
-        let seen;
+        let seen: Awaited<ReturnType<typeof c.untilTerminal>>;
         try {
           seen = await c.untilTerminal(batch.id);
         } finally {

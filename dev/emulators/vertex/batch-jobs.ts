@@ -167,14 +167,14 @@ export class JobEngine {
       const missing = job.inputConfig.gcsSource.uris.find((u) => !this.gcs.getUri(u));
       if (missing) {
         job.error = { code: 3, message: `Failed to read the input file ${missing}: not found.` };
-        return this.finish(job, 'JOB_STATE_FAILED', 0);
+        this.finish(job, 'JOB_STATE_FAILED', 0);
+        return;
       }
       job.startTime = new Date().toISOString();
       this.setState(job, 'JOB_STATE_RUNNING');
-      return this.schedule(id, this.opts.timing.runningMs);
-    }
-    if (job.state === 'JOB_STATE_RUNNING') return this.finish(job, 'JOB_STATE_SUCCEEDED', 1);
-    if (job.state === 'JOB_STATE_CANCELLING') return this.finish(job, 'JOB_STATE_CANCELLED', job.startTime ? 0.5 : 0);
+      this.schedule(id, this.opts.timing.runningMs);
+    } else if (job.state === 'JOB_STATE_RUNNING') this.finish(job, 'JOB_STATE_SUCCEEDED', 1);
+    else if (job.state === 'JOB_STATE_CANCELLING') this.finish(job, 'JOB_STATE_CANCELLED', job.startTime ? 0.5 : 0);
   }
 
   /** Runs `share` of the lines, writes their predictions, sets the stats and the final state. */

@@ -1,3 +1,4 @@
+import type { ProviderBatch } from '../../providers/types.js';
 import { ManagedBatch } from '../../db/entities/index.js';
 import type { Principal } from '../access/principal.js';
 import { visibleTo } from '../access/visibility.js';
@@ -38,7 +39,7 @@ async function reload(gw: Gateway, row: ManagedBatch): Promise<ManagedBatch> {
 export async function cancelManagedBatch(gw: Gateway, principal: Principal, id: string): Promise<BatchObject> {
   const em = gw.em();
   const row = await findVisibleBatch(gw, principal, id);
-  let upstream;
+  let upstream: ProviderBatch;
   try {
     upstream = await providerFor(gw, row.deploymentId).cancelBatch(row.providerBatchId);
   } catch (err) {
