@@ -1,17 +1,15 @@
 import type { FastifyRequest } from 'fastify';
+import { bearerToken } from '../../api/bearer-token.js';
 import { createCaller } from '../../api/router.js';
 import { createContext } from '../../api/trpc.js';
 import type { Gateway } from '../../domain/gateway.js';
 
-/** `Authorization: Bearer <key>`, or `api-key: <key>` as Azure-style clients send it. */
-export function bearerToken(req: FastifyRequest): string | undefined {
-  const auth = req.headers.authorization;
-  if (auth) {
-    const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
-    return m ? m[1].trim() : undefined;
-  }
-  const apiKey = req.headers['api-key'] ?? req.headers['x-api-key'];
-  return typeof apiKey === 'string' && apiKey ? apiKey.trim() : undefined;
+/** The request's key (api/bearer-token.ts); a repeated header counts as absent. */
+export function requestToken(req: FastifyRequest): string | undefined {
+  return bearerToken((name) => {
+    const value = req.headers[name];
+    return typeof value === 'string' ? value : undefined;
+  });
 }
 
 /**
@@ -19,7 +17,7 @@ export function bearerToken(req: FastifyRequest): string | undefined {
  * goes away before the response is finished, which stops upstream work such as a content download.
  */
 export function callerFor(gw: Gateway, req: FastifyRequest) {
-  return createCaller(createContext(gw, bearerToken(req), abortSignalOf(req)));
+  return createCaller(createContext(gw, requestToken(req), abortSignalOf(req)));
 }
 
 const signals = new WeakMap<FastifyRequest, AbortSignal>();

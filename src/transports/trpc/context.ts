@@ -1,12 +1,12 @@
 import type { CreateFastifyContextOptions } from '@trpc/server/adapters/fastify';
 import { createContext, type Context } from '../../api/trpc.js';
 import type { Gateway } from '../../domain/gateway.js';
-import { bearerToken } from '../rest/caller.js';
+import { requestToken } from '../rest/caller.js';
 import { flowControlledBody } from './body-flow.js';
 
 /** tRPC over HTTP: the same bearer token as REST, the request's abort signal, and flow control for uploads. */
 export function createHttpContext(gw: Gateway, { req, res, info }: CreateFastifyContextOptions): Context {
-  const ctx = createContext(gw, bearerToken(req), info.signal);
+  const ctx = createContext(gw, requestToken(req), info.signal);
   if (req.headers['content-type']?.startsWith('application/octet-stream')) {
     ctx.requestBody = flowControlledBody(req.raw, res.raw, info.signal);
   }
