@@ -5,6 +5,7 @@ import { visibleTo } from '../access/visibility.js';
 import { providerFor, type Gateway } from '../gateway.js';
 import { isUnifiedBatchId } from '../ids.js';
 import { fromProviderError } from '../upstream-error.js';
+import { afterCursor, emptyPage, listPage, splitPage } from '../paging.js';
 import { findVisibleBatch } from './find-batch.js';
 import { settleBatch } from './follow-batch.js';
 import { recordBatchState, refreshBatch } from './record-state.js';
@@ -68,16 +69,16 @@ export async function listManagedBatches(gw: Gateway, principal: Principal, inpu
   if (input.targetModelNames?.length) where.modelGroup = { $in: input.targetModelNames };
   if (input.after) {
     const cursor = isUnifiedBatchId(input.after) ? await em.findOne(ManagedBatch, { id: input.after, ...where }) : null;
-    if (!cursor) return { object: 'list' as const, data: [], first_id: null, last_id: null, has_more: false };
-    where.$or = [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { $lt: cursor.id } }];
+    if (!cursor) return emptyPage<BatchObject>();
+    Object.assign(where, afterCursor(cursor));
   }
   // Only what a page shows, and no identity map: these rows are read once and never written through this em.
-  const rows = await em.find(ManagedBatch, where, {
+  const found = await em.find(ManagedBatch, where, {
     fields: ['id', 'createdAt', 'snapshot'],
     orderBy: { createdAt: 'desc', id: 'desc' },
     limit: limit + 1,
     disableIdentityMap: true,
   });
-  const data = rows.slice(0, limit).map((r) => r.snapshot as unknown as BatchObject);
-  return { object: 'list' as const, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: rows.length > limit };
+  const { rows, hasMore } = splitPage(found, limit);
+  return listPage(rows.map((r) => r.snapshot as unknown as BatchObject), hasMore);
 }

@@ -3,7 +3,8 @@ import type { Principal } from '../access/principal.js';
 import { visibleTo } from '../access/visibility.js';
 import type { Gateway } from '../gateway.js';
 import { isUnifiedFileId } from '../ids.js';
-import { toFileObject } from './file-object.js';
+import { afterCursor, emptyPage, listPage, splitPage } from '../paging.js';
+import { toFileObject, type FileObject } from './file-object.js';
 
 export interface ListFilesInput {
   purpose?: string;
@@ -24,23 +25,13 @@ export async function listManagedFiles(gw: Gateway, principal: Principal, input:
   if (input.purpose) where.purpose = input.purpose;
   if (input.after) {
     const cursor = isUnifiedFileId(input.after) ? await em.findOne(ManagedFile, { id: input.after, ...where }) : null;
-    if (!cursor) return page([], false);
-    const op = desc ? '$lt' : '$gt';
-    where.$or = [{ createdAt: { [op]: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { [op]: cursor.id } }];
+    if (!cursor) return emptyPage<FileObject>();
+    Object.assign(where, afterCursor(cursor, desc));
   }
-  const rows = await em.find(ManagedFile, where, {
+  const found = await em.find(ManagedFile, where, {
     orderBy: { createdAt: desc ? 'desc' : 'asc', id: desc ? 'desc' : 'asc' },
     limit: limit + 1,
   });
-  return page(rows.slice(0, limit).map(toFileObject), rows.length > limit);
-}
-
-function page<T extends { id: string }>(data: T[], hasMore: boolean) {
-  return {
-    object: 'list' as const,
-    data,
-    first_id: data[0]?.id ?? null,
-    last_id: data.at(-1)?.id ?? null,
-    has_more: hasMore,
-  };
+  const { rows, hasMore } = splitPage(found, limit);
+  return listPage(rows.map(toFileObject), hasMore);
 }

@@ -1,3 +1,4 @@
+import { listPage } from '../paging.js';
 import type { ProviderObject } from '../../db/entities/index.js';
 import type { ProviderBatch } from '../../providers/types.js';
 import { ownerOf, type Principal } from '../access/principal.js';
@@ -41,5 +42,5 @@ export async function listRouteBatches(gw: Gateway, principal: Principal, route:
   const { rows, hasMore } = await listRouteObjects(gw, principal, route, 'batch', Math.min(input.limit ?? 20, 100), input.after);
   const batches = await Promise.all(rows.map((r) => provider.getBatch(r.providerId).then((b) => adoptOutputs(gw, route, r, b)).catch(() => null)));
   const data = batches.filter((b) => b !== null);
-  return { object: 'list' as const, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: hasMore };
+  return listPage(data, hasMore);
 }

@@ -1,3 +1,4 @@
+import { listPage } from '../paging.js';
 import { ProviderObject } from '../../db/entities/index.js';
 import type { ContentStream, ProviderFile } from '../../providers/types.js';
 import { ownerOf, type Principal } from '../access/principal.js';
@@ -53,5 +54,5 @@ export async function listRouteFiles(gw: Gateway, principal: Principal, route: R
   const { rows, hasMore } = await listRouteObjects(gw, principal, route, 'file', Math.min(input.limit ?? 100, 1000), input.after);
   const files = await Promise.all(rows.map((r) => provider.getFile(r.providerId).then(asFile).catch(() => null)));
   const data = files.filter((f) => f !== null);
-  return { object: 'list' as const, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: hasMore };
+  return listPage(data, hasMore);
 }

@@ -1,3 +1,4 @@
+import { splitPage } from '../paging.js';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { ProviderObject } from '../../db/entities/index.js';
 import type { Owner, Principal } from '../access/principal.js';
@@ -34,6 +35,5 @@ export async function listRouteObjects(gw: Gateway, principal: Principal, route:
     if (!cursor) return { rows: [], hasMore: false };
     where.id = { $lt: cursor.id };
   }
-  const rows = await em.find(ProviderObject, where, { orderBy: { id: 'desc' }, limit: limit + 1 });
-  return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
+  return splitPage(await em.find(ProviderObject, where, { orderBy: { id: 'desc' }, limit: limit + 1 }), limit);
 }
