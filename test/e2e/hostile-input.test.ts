@@ -376,6 +376,20 @@ describe('slow and lying clients (real process)', () => {
     cleanError(res.body);
   });
 
+  it('a gRPC call whose ID holds a lone surrogate → NOT_FOUND, the process unharmed', async () => {
+    // grpc-js percent-encodes the status message: a lone surrogate in it threw an uncaught URIError (test/fuzz).
+    const c = createSluiceGrpcClient(p.grpcAddress!, MASTER);
+    try {
+      for (const fileId of ['\ud800', `${'a'.repeat(99)}\ud83d\ude00`]) {
+        const err = await c.files.getFile({ fileId }, { signal: AbortSignal.timeout(15_000) }).then(() => null, (e: unknown) => e);
+        expect((err as ClientError).code).toBe(Status.NOT_FOUND);
+      }
+    } finally {
+      c.close();
+    }
+    expect(p.exitCode()).toBeNull();
+  });
+
   it('the process is healthy after all of it', async () => {
     expect((await fetch(`${p.url}/health/liveliness`)).status).toBe(200);
     p.assertNoFatalError();
