@@ -307,6 +307,18 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
       }
     });
 
+    it('an error whose param is not ASCII (a metadata key) → INVALID_ARGUMENT, not a broken trailer', async () => {
+      const c = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
+      try {
+        const err = await c.batches
+          .createBatch({ inputFileId: 'file-aaaaaaaaaaaaaaaaaaaaaaaa', endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: { ['ñ'.repeat(70)]: 'v' } })
+          .then(() => null, (e: unknown) => e);
+        expect((err as ClientError).code).toBe(Status.INVALID_ARGUMENT);
+      } finally {
+        c.close();
+      }
+    });
+
     it('batch metadata with a NUL → INVALID_ARGUMENT before any provider call', async () => {
       const c = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
       try {

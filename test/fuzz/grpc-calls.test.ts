@@ -16,7 +16,7 @@ const text = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }) },
   {
     weight: 2,
-    arbitrary: fc.constantFrom('', '\u0000', 'a\u0000', '\ud800', 'x'.repeat(300), 'f'.repeat(100_000), 'file-aaaaaaaaaaaaaaaaaaaaaaaa', 'batch_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'gpt-4o-batch', 'batch', '/v1/chat/completions', '24h'),
+    arbitrary: fc.constantFrom('', '\u0000', 'a\u0000', '\ud800', 'x'.repeat(300), 'ñ'.repeat(70), 'f'.repeat(100_000), 'file-aaaaaaaaaaaaaaaaaaaaaaaa', 'batch_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'gpt-4o-batch', 'batch', '/v1/chat/completions', '24h'),
   },
 );
 const int32 = fc.oneof(fc.integer({ min: -5, max: 20_000 }), fc.constantFrom(-(2 ** 31), 2 ** 31 - 1, 0));
