@@ -1,4 +1,4 @@
-import { echo } from './echo.js';
+import { echo, wellFormed } from './echo.js';
 
 /**
  * The one error type of the domain. Every transport maps it once: REST to the OpenAI envelope and an HTTP
@@ -37,7 +37,7 @@ export const ERROR_KINDS: Record<ErrorKind, { http: number; grpc: number; openai
   internal: { http: 500, grpc: 13 /* INTERNAL */, openaiType: 'server_error' },
 };
 
-/** A safety net under echo(): no error message, whatever built it, grows past this. */
+/** A safety net under echo(): no error message, whatever built it, grows past this (or holds a lone surrogate). */
 const MAX_MESSAGE = 1000;
 
 export class GatewayError extends Error {
@@ -50,7 +50,7 @@ export class GatewayError extends Error {
     /** Seconds a client should wait before retrying (429/503). */
     readonly retryAfter?: number,
   ) {
-    super(message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}…` : message);
+    super(wellFormed(message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}…` : message));
   }
 }
 

@@ -307,6 +307,18 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
       }
     });
 
+    it('an error whose param is not ASCII (a metadata key) → INVALID_ARGUMENT, not a broken trailer', async () => {
+      const c = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
+      try {
+        const err = await c.batches
+          .createBatch({ inputFileId: 'file-aaaaaaaaaaaaaaaaaaaaaaaa', endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: { ['ñ'.repeat(70)]: 'v' } })
+          .then(() => null, (e: unknown) => e);
+        expect((err as ClientError).code).toBe(Status.INVALID_ARGUMENT);
+      } finally {
+        c.close();
+      }
+    });
+
     it('batch metadata with a NUL → INVALID_ARGUMENT before any provider call', async () => {
       const c = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
       try {
@@ -374,6 +386,20 @@ describe('slow and lying clients (real process)', () => {
     const res = await rawExchange(p.url, 'GET /v1/files HTTP/1.1\r\nHost: sluice\r\nContent-Length: abc\r\n\r\n');
     expect(res.status).toBe(400);
     cleanError(res.body);
+  });
+
+  it('a gRPC call whose ID holds a lone surrogate → NOT_FOUND, the process unharmed', async () => {
+    // grpc-js percent-encodes the status message: a lone surrogate in it threw an uncaught URIError (test/fuzz).
+    const c = createSluiceGrpcClient(p.grpcAddress!, MASTER);
+    try {
+      for (const fileId of ['\ud800', `${'a'.repeat(99)}\ud83d\ude00`]) {
+        const err = await c.files.getFile({ fileId }, { signal: AbortSignal.timeout(15_000) }).then(() => null, (e: unknown) => e);
+        expect((err as ClientError).code).toBe(Status.NOT_FOUND);
+      }
+    } finally {
+      c.close();
+    }
+    expect(p.exitCode()).toBeNull();
   });
 
   it('the process is healthy after all of it', async () => {

@@ -37,6 +37,13 @@ const lineText = fc.oneof(
   { weight: 1, arbitrary: validish.map((l) => l.replace('"model"', '"mo\\u0064el"').replace('"body"', '"bo\\u0064y"')) },
   { weight: 1, arbitrary: fc.tuple(validish, validish).map(([a, b]) => `${a.slice(0, -1)},${b.slice(1)}`) }, // duplicate keys
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)) },
+  // Deep nesting (issue 8: 10k levels overflowed the stack), inside body or beside it, with an escaped key.
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 200, max: 700 }), fc.constantFrom('body', 'bo\\u0064y', 'x'), fc.constantFrom('{"a":', '['))
+      .map(([n, key, open]) => `{"custom_id":"deep","method":"POST","url":"/v1/chat/completions","${key}":{"model":"g","m":${open.repeat(n)}1${(open === '[' ? ']' : '}').repeat(n)}}}`),
+  },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 60 }) },
   { weight: 1, arbitrary: fc.constantFrom('', ' ', '\r', '\uFEFF', '{', '}', 'null', '[]', '{"custom_id":"a"', '\u0000', '\ud800') },
 );

@@ -11,6 +11,8 @@ const EXIT_WITH_PARENT = './test/support/exit-with-parent.ts';
 
 export interface SluiceProcess {
   url: string;
+  /** `host:port` of its gRPC server, as it printed it. */
+  grpcAddress?: string;
   pid: number;
   /** Parsed JSON log lines (pino) printed so far. */
   logs: Record<string, unknown>[];
@@ -61,6 +63,7 @@ export async function spawnSluice(configPath: string, databaseUrl: string, env: 
   let stderr = '';
   let rest = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let grpcAddress: string | undefined;
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`sluice did not start within 30 s:\n${stderr}`)), 30_000);
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -70,6 +73,7 @@ export async function spawnSluice(configPath: string, databaseUrl: string, env: 
       for (const line of lines) {
         const started = /^sluice listening on (http:\/\/[^\s,]+)/.exec(line);
         if (started) {
+          grpcAddress = /gRPC on (\S+)/.exec(line)?.[1];
           clearTimeout(timer);
           resolve(started[1]);
           continue;
@@ -93,6 +97,7 @@ export async function spawnSluice(configPath: string, databaseUrl: string, env: 
   }
   return {
     url,
+    grpcAddress,
     pid: child.pid!,
     logs,
     exitCode: () => child.exitCode ?? child.signalCode ?? null,

@@ -1,8 +1,15 @@
 import { ServerError, Status, type CallContext, type ServerMiddleware } from 'nice-grpc';
 import { gatewayErrorOf } from '../../api/gateway-error-of.js';
+import { wellFormed } from '../../domain/echo.js';
 import { ERROR_KINDS, GatewayError } from '../../domain/errors.js';
 import type { Logger } from '../../domain/gateway.js';
 import { upstreamDetail } from '../../domain/upstream-error.js';
+
+/**
+ * A trailer value as gRPC allows it (printable ASCII): anything else, e.g. a caller's non-ASCII metadata key in
+ * `param`, is percent-encoded. grpc-js throws on an illegal value, which turned an INVALID_ARGUMENT into UNKNOWN.
+ */
+const trailerValue = (v: string) => (/^[\x20-\x7e]*$/.test(v) ? v : encodeURIComponent(wellFormed(v)));
 
 /**
  * The one mapping from any error to a gRPC status. The OpenAI error's type, param and code travel as trailers
@@ -13,8 +20,8 @@ export function toServerError(err: unknown, trailer?: CallContext['trailer']): S
   if (err instanceof ServerError) return err;
   const g = gatewayErrorOf(err) ?? new GatewayError('internal', 'The gateway hit an internal error', null, 'internal_error');
   trailer?.set('sluice-error-type', ERROR_KINDS[g.kind].openaiType);
-  if (g.param) trailer?.set('sluice-error-param', g.param);
-  if (g.code) trailer?.set('sluice-error-code', g.code);
+  if (g.param) trailer?.set('sluice-error-param', trailerValue(g.param));
+  if (g.code) trailer?.set('sluice-error-code', trailerValue(g.code));
   if (g.retryAfter !== undefined) trailer?.set('retry-after', String(Math.ceil(g.retryAfter)));
   return new ServerError(ERROR_KINDS[g.kind].grpc as Status, g.message);
 }
