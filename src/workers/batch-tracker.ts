@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Dialect } from '../db/orm.js';
-import { followBatch } from '../domain/batches/follow-batch.js';
+import { followBatch } from '../domain/batches/poll.js';
 import type { Gateway } from '../domain/gateway.js';
 import { claimDueBatches, releaseAllLeases, releaseLease, renewLeases } from './leases.js';
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { retrieveManagedBatch } from '../../domain/batches/batch-operations.js';
+import { retrieveManagedBatch } from '../../domain/batches/retrieve.js';
 import { TERMINAL_STATUSES } from '../../domain/batches/translate-batch.js';
 import { GatewayError } from '../../domain/errors.js';
 import { objectId } from '../input-strings.js';

@@ -1,4 +1,6 @@
-import { cancelManagedBatch, listManagedBatches, retrieveManagedBatch } from '../../domain/batches/batch-operations.js';
+import { cancelManagedBatch } from '../../domain/batches/cancel.js';
+import { listManagedBatches } from '../../domain/batches/list.js';
+import { retrieveManagedBatch } from '../../domain/batches/retrieve.js';
 import { createBatchOnce } from '../../domain/batches/create-batch-once.js';
 import { watchBatch } from './batch-watch.js';
 import { batchIdInput, createBatchInput, listBatchesInput } from '../inputs.js';

@@ -3,7 +3,7 @@ import { IdempotencyRecord } from '../../db/entities/index.js';
 import type { Principal } from '../access/principal.js';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
-import { retrieveManagedBatch } from './batch-operations.js';
+import { retrieveManagedBatch } from './retrieve.js';
 import { createManagedBatch, type CreateBatchInput, type CreateBatchOptions } from './create-batch.js';
 import { callerScope, hashCreateRequest } from './create-intent.js';
 import { findRetriedCreate } from './reconcile-intent.js';

@@ -4,7 +4,7 @@ import type { ProviderBatch } from '../../providers/types.js';
 import type { Principal } from '../access/principal.js';
 import { GatewayError } from '../errors.js';
 import { providerFor, type Gateway } from '../gateway.js';
-import { retrieveManagedBatch } from './batch-operations.js';
+import { retrieveManagedBatch } from './retrieve.js';
 import { callerScope, failIntent, INTENT_METADATA_KEY } from './create-intent.js';
 import { storeCreatedBatch } from './store-created-batch.js';
 import type { BatchObject } from './translate-batch.js';

@@ -23,16 +23,3 @@ export async function followBatch(gw: Gateway, batchId: string): Promise<FollowR
   if (row.terminal && !row.costRecorded) await recordBatchCost(gw, row);
   return { status: row.status, terminal: row.terminal, done: row.terminal && row.costRecorded };
 }
-
-/**
- * For the user-facing paths (retrieve, cancel): a batch seen terminal gets its cost recorded now, so spend is
- * current when the caller sees `completed`. A failure here never fails the caller's request: the tracker retries.
- */
-export async function settleBatch(gw: Gateway, row: ManagedBatch): Promise<void> {
-  if (!row.terminal || row.costRecorded) return;
-  try {
-    await recordBatchCost(gw, row);
-  } catch (err) {
-    gw.log.warn({ event: 'batch_cost_deferred', batch_id: row.id, error: (err as Error).message }, 'cost accounting failed; the tracker will retry');
-  }
-}
