@@ -62,7 +62,7 @@ export async function spawnSluice(configPath: string, databaseUrl: string, env: 
   let rest = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sluice did not start within 30 s:\n${stderr}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`sluice did not start within 60 s:\n${stderr}`)), 60_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       rest += chunk.toString('utf8');
       const lines = rest.split('\n');
