@@ -72,6 +72,7 @@ function toGatewayConfig(raw: RawConfig, env: NodeJS.ProcessEnv): GatewayConfig 
     },
     webhook: gs.batch_webhook_url ? { url: gs.batch_webhook_url, secret: gs.batch_webhook_secret } : undefined,
     pendingDeleteMaxAgeMs: seconds(gs.pending_delete_max_age_seconds),
+    uncommittedUploadGraceMs: seconds(gs.uncommitted_upload_grace_seconds),
   };
 }
 

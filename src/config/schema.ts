@@ -48,6 +48,8 @@ const generalSettings = z.looseObject({
   batch_webhook_secret: z.string().min(1).optional(),
   /** sluice extension: how long the janitor retries a failed replica delete before giving up loudly; 7 days. */
   pending_delete_max_age_seconds: z.number().positive().optional(),
+  /** sluice extension: a copy of an upload that never committed (its process died) is deleted after this; 1 h. */
+  uncommitted_upload_grace_seconds: z.number().positive().optional(),
   /** The bucket of Vertex deployments that name none in litellm_params (LiteLLM's key), and its endpoint. */
   gcs_bucket_name: z.string().min(1).optional(),
   gcs_api_base: z.string().url().optional(),

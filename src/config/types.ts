@@ -97,4 +97,6 @@ export interface GatewayConfig {
   webhook?: WebhookSettings;
   /** general_settings.pending_delete_max_age_seconds: the janitor gives up on a replica delete this old; 7 days. */
   pendingDeleteMaxAgeMs?: number;
+  /** general_settings.uncommitted_upload_grace_seconds: when the janitor deletes a copy whose upload never committed; 1 h. */
+  uncommittedUploadGraceMs?: number;
 }

@@ -65,7 +65,7 @@ export async function spawnSluice(configPath: string, databaseUrl: string, env: 
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let grpcAddress: string | undefined;
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sluice did not start within 30 s:\n${stderr}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`sluice did not start within 60 s:\n${stderr}`)), 60_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       rest += chunk.toString('utf8');
       const lines = rest.split('\n');

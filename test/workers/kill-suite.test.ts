@@ -95,12 +95,13 @@ describe.each([
         batch_finalizing_poll_interval_seconds: 0.1,
         batch_lease_seconds: 1,
         batch_webhook_url: receiver.url,
+        uncommitted_upload_grace_seconds: 8,
       },
     });
     procs.push(await spawnSluice(configPath, tdb.url)); // migrates first
     for (let i = 1; i < replicas; i++) procs.push(await spawnSluice(configPath, tdb.url));
     db = await openDatabase(tdb.url, { migrate: false });
-  });
+  }, 180_000);
   afterAll(async () => {
     await Promise.all(procs.map((p) => p.stop()));
     await db?.close();
@@ -133,9 +134,10 @@ describe.each([
     expect(await em().count(PendingDelete, {})).toBe(0);
   }
 
-  it('killed during an upload fan-out: no visible half-file', { timeout: 120_000 }, async () => {
+  it('killed during an upload fan-out: no visible half-file, and the copy already written is deleted', { timeout: 120_000 }, async () => {
     const filesBefore = await em().count(ManagedFile, {});
     const eastBefore = east.files.size;
+    const eastIds = new Set(east.files.keys());
     // West holds the upload (before handling it), so the kill lands after east's copy and before the commit.
     west.injectFault({ method: 'POST', path: /\/files$/, delayMs: SLOW, times: 1 });
     const pending = upload('fanout').then(
@@ -143,6 +145,9 @@ describe.each([
       () => 'failed',
     );
     await until('east to hold its copy and west to be writing', () => east.files.size > eastBefore && west.requests.some((r) => r.method === 'POST' && r.path.endsWith('/files')), 30_000);
+    // The kill lands once sluice has recorded east's copy (a kill between the provider's answer and that write
+    // would still leave the copy behind: the one window the write-ahead cannot close).
+    await until('east\'s copy recorded before the commit', async () => (await em().count(PendingDelete, { reason: 'upload_uncommitted' })) > 0, 30_000, 20);
     await kill(0);
     expect(await pending).toBe('failed');
     west.clearFaults();
@@ -150,6 +155,11 @@ describe.each([
     expect(await em().count(ManagedFile, {})).toBe(filesBefore);
     const listed = await client().files.list();
     expect(listed.data.some((f) => f.filename === 'fanout.jsonl')).toBe(false);
+    // East's copy was recorded before the commit (write-ahead); the janitor deletes it once the grace is over.
+    const orphan = [...east.files.keys()].find((id) => !eastIds.has(id))!;
+    expect((await em().findOneOrFail(PendingDelete, { providerFileId: orphan })).reason).toBe('upload_uncommitted');
+    await until('the janitor to delete the uncommitted copy', () => !east.files.has(orphan), 60_000, 100);
+    await until('the pending delete to be forgotten', async () => (await em().count(PendingDelete, {})) === 0, 10_000, 50);
     await expectNothingLeftBehind();
   });
 
@@ -205,7 +215,8 @@ describe.each([
     const attempts = receiver.hooks.filter((h) => h.body.data.batch_id === batch.id);
     expect(attempts.length).toBeGreaterThanOrEqual(3);
     expect(new Set(attempts.map((h) => h.delivery))).toEqual(new Set([ok.delivery]));
-    expect((await em().findOneOrFail(WebhookDelivery, { subjectId: batch.id })).deliveredAt).toBeGreaterThan(0);
+    // The receiver answers before the sender records the delivery: wait for the record.
+    await until('the delivery recorded', async () => ((await em().findOneOrFail(WebhookDelivery, { subjectId: batch.id })).deliveredAt ?? 0) > 0, 30_000, 50);
     await expectNothingLeftBehind();
   });
 

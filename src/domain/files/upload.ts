@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/sql';
 import { FileLayoutChunk, FileReplica, ManagedFile } from '../../db/entities/index.js';
 import type { Deployment } from '../../config/types.js';
 import type { ProviderFile } from '../../providers/types.js';
@@ -13,7 +14,7 @@ import { lineError } from '../jsonl/validate-line.js';
 import { fromProviderError } from '../upstream-error.js';
 import { assertTranslatable } from './check-translatable.js';
 import { toFileObject, type FileObject } from './file-object.js';
-import { deleteReplicasOrRecord } from './pending-deletes.js';
+import { deleteReplicasOrRecord, forgetUncommittedReplicas, recordUncommittedReplica } from './pending-deletes.js';
 
 export interface UploadFields {
   filename: string;
@@ -94,6 +95,7 @@ export async function uploadManagedFile(gw: Gateway, principal: Principal, sourc
           });
         }
         await tx.flush();
+        await forgetUncommittedReplicas(tx as unknown as EntityManager, replicas.map((r) => ({ deploymentId: r.deployment.id, providerFileId: r.file.id })));
         let seq = 0;
         for await (const data of spool.layout(LAYOUT_CHUNK_BYTES)) {
           await tx.insert(FileLayoutChunk, { fileId: file.id, seq: seq++, data });
@@ -181,6 +183,7 @@ async function writeReplicas(gw: Gateway, spool: SpooledBatchInput, fields: Uplo
             attempt.signal,
           );
           gw.health.recordSuccess(deployment.id);
+          await recordUncommittedReplica(gw, { deploymentId: deployment.id, providerFileId: file.id }); // write-ahead: see pending-deletes.ts
           return { deployment, file };
         } catch (err) {
           const stoppedByUs = attempt.signal.aborted;
