@@ -53,7 +53,7 @@ export async function findIntentUpstream(gw: Gateway, intent: BatchCreateIntent,
  */
 export async function reconcileIntent(gw: Gateway, intentId: string): Promise<BatchObject | null> {
   const intent = await gw.em().findOne(BatchCreateIntent, { id: intentId });
-  if (!intent || intent.state !== 'pending') return null;
+  if (intent?.state !== 'pending') return null;
   const found: { deploymentId: string; batch: ProviderBatch }[] = [];
   for (const deploymentId of intent.deployments) {
     for (const batch of await findIntentUpstream(gw, intent, deploymentId)) found.push({ deploymentId, batch });
