@@ -27,6 +27,7 @@ export function signWebhookBody(secret: string, body: string): string {
 }
 
 const CONCURRENCY = 8;
+const KEEP_DELIVERED_MS = 7 * 24 * 3_600_000;
 
 /**
  * Delivers the webhook outbox (db/entities/webhook-delivery.ts) to `general_settings.batch_webhook_url`: claims
@@ -43,6 +44,7 @@ export class WebhookOutbox {
   private readonly maxDelayMs: number;
   private readonly maxAgeMs: number;
   private readonly timeoutMs: number;
+  private lastPurge = 0;
 
   constructor(
     private readonly gw: Gateway,
@@ -82,6 +84,11 @@ export class WebhookOutbox {
     const leaseMs = this.timeoutMs + this.gw.config.tracking.leaseMs;
     const ids = await claimDueRows(this.gw.em(), this.dialect, 'webhook_delivery', 'delivered_at is null and next_attempt_at <= ?', [now], this.owner, now, leaseMs, CONCURRENCY);
     await Promise.all(ids.map((id) => this.deliver(id)));
+    if (now - this.lastPurge > 3_600_000) {
+      // Delivered rows are kept a week (what was sent, when, after how many attempts), then removed.
+      this.lastPurge = now;
+      await this.gw.em().nativeDelete(WebhookDelivery, { deliveredAt: { $lt: now - KEEP_DELIVERED_MS } });
+    }
   }
 
   private async deliver(id: string): Promise<void> {
