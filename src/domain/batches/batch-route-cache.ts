@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { ManagedBatch } from '../../db/entities/index.js';
 
 interface Entry {
-  /** Detached from any EntityManager; its state fields are this replica's last view, updated in place. */
+  /** A plain copy, tied to no EntityManager; its state fields are this replica's last view, updated in place. */
   row: ManagedBatch;
   /** When this replica last had the batch's state from the provider (ms), for the freshness window. */
   checkedAt: number;
@@ -22,7 +22,12 @@ export class BatchRouteCache {
     return this.entries.get(id)?.row;
   }
 
-  remember(row: ManagedBatch, checkedAt = 0): ManagedBatch {
+  /**
+   * Keeps a plain copy of the row, never the entity itself: an entity holds its EntityManager, and with it every
+   * other entity that request loaded, so caching entities kept whole requests' worth of memory alive.
+   */
+  remember(found: ManagedBatch, checkedAt = 0): ManagedBatch {
+    const row = { ...found } as ManagedBatch;
     this.entries.set(row.id, { row, checkedAt });
     return row;
   }
