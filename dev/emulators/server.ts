@@ -5,7 +5,6 @@
  * destroyed socket, never as an unhandled rejection.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { ApiError } from './api-error.js';
 import type { Dialect } from './dialect.js';
@@ -29,18 +28,6 @@ export interface ProviderSetup {
 }
 
 /** Delays `res.end` (headers go out with it) by `ms`, cut short when the emulator closes. */
-function holdResponse(res: ServerResponse, ms: number, signal: AbortSignal): void {
-  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
-  res.end = ((...args: unknown[]) => {
-    sleep(ms, undefined, { signal })
-      .catch(() => undefined)
-      .then(() => {
-        if (!res.destroyed) end(...args);
-      });
-    return res;
-  }) as typeof res.end;
-}
-
 export async function startEmulator(setup: ProviderSetup): Promise<ProviderEmulator> {
   const { dialect, options } = setup;
   const apiKey = options.apiKey ?? dialect.defaultApiKey;
@@ -75,7 +62,6 @@ export async function startEmulator(setup: ProviderSetup): Promise<ProviderEmula
 
     const fault = faults.take(method, url.pathname);
     if (fault && (await applyFault(fault, req, res, closing.signal)) === 'handled') return;
-    if (fault?.holdResponseMs) holdResponse(res, fault.holdResponseMs, closing.signal);
 
     await setup.route({ req, res, url, record }, provider, apiKey);
   }

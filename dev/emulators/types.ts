@@ -118,11 +118,6 @@ export interface Fault {
   /** Destroy the socket without answering (after `delayMs`). */
   dropConnection?: boolean;
   /**
-   * Route the request normally (an upload is stored) but hold the answer this long: the provider has done the
-   * work and the client does not know yet (for tests of a client that stops waiting at that moment).
-   */
-  holdResponseMs?: number;
-  /**
    * Handle the request normally (a create really creates), then hold the answer this long before sending it:
    * the caller waits while the object already exists upstream (a kill point between create and its answer).
    */

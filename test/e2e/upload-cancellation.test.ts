@@ -20,7 +20,7 @@ import { chatJsonl, MASTER_KEY, startStack, type Stack } from '../support/stack.
  * The moments (phases), made deterministic with the emulators and the database, never with a hook in sluice:
  * - before fan-out: the caller leaves while the upload is still coming in or being validated;
  * - during fan-out: every copy is stored upstream, but two of the three answers are held by the emulators
- *   (`holdResponseMs`), so sluice is still waiting for them when the caller leaves;
+ *   (`holdAnswerMs`), so sluice is still waiting for them when the caller leaves;
  * - just before commit: on PostgreSQL, every copy is answered and the commit is blocked by a lock the test
  *   holds on managed_file, so sluice is inside its commit transaction when the caller leaves. SQLite cannot be
  *   held that way here (its driver is synchronous: a locked database stalls the whole process, test included),
@@ -238,7 +238,7 @@ describe.each(DATABASES)('a cancelled upload leaves nothing behind (%s)', (db) =
     const lockable = phase === 'just before commit' && db === 'postgresql';
     if (phase === 'during fan-out' || (phase === 'just before commit' && !lockable)) {
       const held = phase === 'during fan-out' ? [s.west, s.openai] : [s.east, s.west, s.openai];
-      for (const e of held) e.injectFault({ method: 'POST', path: /\/files$/, holdResponseMs: HOLD_MS, times: 1 });
+      for (const e of held) e.injectFault({ method: 'POST', path: /\/files$/, holdAnswerMs: HOLD_MS, times: 1 });
     }
     if (lockable) release = await lockWrites(s.db.url);
     const inPhase = async () => {

@@ -600,9 +600,9 @@ describe('fault injection', () => {
     expect(Date.now() - again).toBeLessThan(140);
   });
 
-  it('stores an upload but holds its answer (holdResponseMs)', async () => {
+  it('stores an upload but holds its answer (holdAnswerMs)', async () => {
     const { emu, client } = await openai();
-    emu.injectFault({ method: 'POST', path: '/v1/files', holdResponseMs: 300, times: 1 });
+    emu.injectFault({ method: 'POST', path: '/v1/files', holdAnswerMs: 300, times: 1 });
     let answered = false;
     const upload = client.files.create({ file: await toFile(Buffer.from(`${JSON.stringify(chatLine('a'))}\n`), 'a.jsonl'), purpose: 'batch' }).then((f) => {
       answered = true;

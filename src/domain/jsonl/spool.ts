@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { echo } from '../echo.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -120,12 +121,12 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
         const { line, token } = parseBatchLine(bytes, lineNo);
         const previous = seen.get(line.custom_id);
         if (previous !== undefined) {
-          throw lineError(lineNo, `custom_id ${JSON.stringify(line.custom_id)} is also used on line ${previous}`, 'duplicate_custom_id');
+          throw lineError(lineNo, `custom_id ${JSON.stringify(echo(line.custom_id))} is also used on line ${previous}`, 'duplicate_custom_id');
         }
         seen.set(line.custom_id, lineNo);
         if (endpoint === null) endpoint = line.url;
         else if (line.url !== endpoint) {
-          throw lineError(lineNo, `"url" is ${line.url} but earlier lines use ${endpoint}; one file, one endpoint`, 'url_mismatch');
+          throw lineError(lineNo, `"url" is ${echo(line.url)} but earlier lines use ${endpoint}; one file, one endpoint`, 'url_mismatch');
         }
         if (!models.has(line.body.model)) models.set(line.body.model, lineNo);
         if (++lines > limits.maxLines) {

@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors.js';
+import { echo } from '../echo.js';
 import { BATCH_ENDPOINTS, isBatchEndpoint } from './endpoints.js';
 import { BODY_MODEL_PATH, MAX_LINE_DEPTH, scanJsonLine } from './model-token.js';
 
@@ -31,7 +32,7 @@ export function parseBatchLine(bytes: Buffer, line: number): { line: BatchLine; 
   }
   if (scan.duplicateKey) {
     const { key, where } = scan.duplicateKey;
-    throw lineError(line, `the key ${JSON.stringify(key)} appears more than once ${where ? `in "${where}"` : 'at the top level'}`, 'duplicate_key');
+    throw lineError(line, `the key ${JSON.stringify(echo(key))} appears more than once ${where ? `in "${where}"` : 'at the top level'}`, 'duplicate_key');
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw lineError(line, 'must be a JSON object', 'invalid_json_line');
@@ -40,9 +41,9 @@ export function parseBatchLine(bytes: Buffer, line: number): { line: BatchLine; 
   if (typeof obj.custom_id !== 'string' || obj.custom_id.length === 0) {
     throw lineError(line, '"custom_id" must be a non-empty string');
   }
-  if (obj.method !== 'POST') throw lineError(line, `"method" must be "POST", got ${JSON.stringify(obj.method)}`);
+  if (obj.method !== 'POST') throw lineError(line, `"method" must be "POST", got ${echo(JSON.stringify(obj.method) ?? 'nothing')}`);
   if (!isBatchEndpoint(obj.url)) {
-    throw lineError(line, `"url" must be one of ${BATCH_ENDPOINTS.join(', ')}, got ${JSON.stringify(obj.url)}`, 'url_mismatch');
+    throw lineError(line, `"url" must be one of ${BATCH_ENDPOINTS.join(', ')}, got ${echo(JSON.stringify(obj.url) ?? 'nothing')}`, 'url_mismatch');
   }
   const body = obj.body;
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw lineError(line, '"body" must be a JSON object');
