@@ -9,7 +9,7 @@ import {
   type TRPCClient,
 } from '@trpc/client';
 import { EventSource } from 'eventsource';
-import type { AppRouter } from '../../src/api/router.js';
+import type { TrpcHttpRouter as AppRouter } from '../../src/transports/trpc/http-router.js';
 
 export type { AppRouter };
 export type SluiceClient = TRPCClient<AppRouter>;

@@ -8,8 +8,8 @@ import { teamsRouter } from './routers/teams.js';
 import { spendRouter } from './routers/spend.js';
 import { createCallerFactory, router } from './trpc.js';
 
-/** THE list of operations. REST, gRPC and tRPC are adapters over it. */
-export const appRouter = router({
+/** The routers by name, for a transport that adds wire-specific procedures to one of them (transports/trpc). */
+export const routers = {
   files: filesRouter,
   batches: batchesRouter,
   models: modelsRouter,
@@ -17,7 +17,10 @@ export const appRouter = router({
   keys: keysRouter,
   teams: teamsRouter,
   providerRoutes: providerRoutesRouter,
-});
+};
+
+/** THE list of operations. REST, gRPC and tRPC are adapters over it. */
+export const appRouter = router(routers);
 
 export type AppRouter = typeof appRouter;
 

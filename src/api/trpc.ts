@@ -14,8 +14,6 @@ export interface Context {
   token: string | undefined;
   /** Aborted when the caller goes away (closed HTTP request, cancelled gRPC call). */
   signal?: AbortSignal;
-  /** How this transport reads a streamed request body (with its own flow control); default: as it comes. */
-  requestBody?: (body: ReadableStream<Uint8Array>) => AsyncIterable<Uint8Array>;
 }
 
 export const createContext = (gw: Gateway, token: string | undefined, signal?: AbortSignal): Context => ({ gw, token, signal });
@@ -88,6 +86,7 @@ const requireMaster = t.middleware(async ({ ctx, next }) => {
 });
 
 export const router = t.router;
+export const mergeRouters = t.mergeRouters;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(mapErrors);
 export const authedProcedure = t.procedure.use(authenticated);

@@ -8,18 +8,14 @@ import { fileIdInput, listFilesInput, uploadInput } from '../inputs.js';
 import { parseInput } from '../parse-input.js';
 import { authedProcedure, router } from '../trpc.js';
 import { checkedUploadSource } from '../upload-fields.js';
-import { download, uploadForm, uploadStream } from './file-streams.js';
 
 export const filesRouter = router({
   upload: authedProcedure.input(uploadInput).mutation(({ ctx, input }) => uploadManagedFile(ctx.gw, ctx.principal, checkedUploadSource(input), ctx.signal)),
-  uploadForm,
-  uploadStream,
-  download,
   list: authedProcedure.input(parseInput(listFilesInput)).query(({ ctx, input }) => listManagedFiles(ctx.gw, ctx.principal, input)),
   retrieve: authedProcedure
     .input(parseInput(fileIdInput))
     .query(async ({ ctx, input }) => toFileObject(await findVisibleFile(ctx.gw.em(), ctx.principal, input.file_id))),
-  /** Returns a byte stream: for in-process callers (REST, gRPC); tRPC clients download through REST or gRPC. */
+  /** Returns a byte stream: for the in-process adapters (REST, gRPC); tRPC over HTTP adds `download` (transports/trpc). */
   content: authedProcedure
     .input(parseInput(fileIdInput))
     .query(({ ctx, input }) => managedFileContent(ctx.gw, ctx.principal, input.file_id, ctx.signal)),

@@ -1,6 +1,6 @@
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import type { FastifyInstance } from 'fastify';
-import { appRouter, type AppRouter } from '../../api/router.js';
+import { trpcHttpRouter, type TrpcHttpRouter } from './http-router.js';
 import { GatewayError } from '../../domain/errors.js';
 import type { Gateway } from '../../domain/gateway.js';
 import { createHttpContext } from './context.js';
@@ -16,7 +16,7 @@ export function registerTrpc(app: FastifyInstance, gw: Gateway): void {
       scope.addContentTypeParser('application/octet-stream', (_req, _payload, done) => done(null));
       await scope.register(fastifyTRPCPlugin, {
         trpcOptions: {
-          router: appRouter,
+          router: trpcHttpRouter,
           createContext: (opts) => createHttpContext(gw, opts),
           // JSON bodies are bounded by Fastify's bodyLimit; this bounds streamed ones (forms, octet streams).
           maxBodySize: gw.config.limits.maxFileBytes + 1024 * 1024,
@@ -27,7 +27,7 @@ export function registerTrpc(app: FastifyInstance, gw: Gateway): void {
             }
           },
         },
-      } satisfies FastifyTRPCPluginOptions<AppRouter>);
+      } satisfies FastifyTRPCPluginOptions<TrpcHttpRouter>);
     },
     { prefix: '/trpc' },
   );

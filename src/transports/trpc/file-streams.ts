@@ -4,16 +4,18 @@ import { octetInputParser } from '@trpc/server/http';
 import { invalidRequest } from '../../domain/errors.js';
 import { managedFileContent } from '../../domain/files/file-content.js';
 import { uploadManagedFile } from '../../domain/files/upload.js';
-import { fileIdInput } from '../inputs.js';
-import { parseInput } from '../parse-input.js';
-import { formUploadSource } from '../streams/form-upload.js';
-import { framedUploadSource } from '../streams/framed-upload.js';
-import { iterateWebStream } from '../streams/web-stream.js';
-import { authedProcedure } from '../trpc.js';
+import { fileIdInput } from '../../api/inputs.js';
+import { parseInput } from '../../api/parse-input.js';
+import { formUploadSource } from './streams/form-upload.js';
+import { framedUploadSource } from './streams/framed-upload.js';
+import { iterateWebStream } from './streams/web-stream.js';
+import { authedProcedure, type Context } from '../../api/trpc.js';
+import type { HttpBody } from './context.js';
 
 /**
- * Uploads and downloads for tRPC's HTTP clients, over the same domain calls as `files.upload` / `files.content`
- * (which take and give Node streams, for in-process callers: REST and gRPC).
+ * The wire pieces of tRPC over HTTP, kept out of the router: uploads as FormData or a framed byte stream, and
+ * downloads as text chunks, over the same domain calls as the router's `files.upload` / `files.content` (which
+ * take and give Node streams, for the in-process adapters: REST and gRPC). http-router.ts adds them to `files`.
  */
 
 /** multipart/form-data, as a browser or `FormData` sends it. tRPC reads the whole form before calling us. */
@@ -26,10 +28,12 @@ export const uploadForm = authedProcedure
 
 /**
  * application/octet-stream: one JSON header line with the fields, then the file (see framedUploadSource).
- * Streamed end to end: the transport's flow control (`ctx.requestBody`) keeps the client at the spool's pace.
+ * Streamed end to end: this transport's flow control (context.ts) keeps the client at the spool's pace.
  */
 export const uploadStream = authedProcedure.input(octetInputParser).mutation(async ({ ctx, input }) => {
-  const body = ctx.requestBody ? ctx.requestBody(input) : iterateWebStream(input);
+  // createHttpContext (context.ts) adds the flow-controlled reader for octet-stream requests.
+  const requestBody = (ctx as Context & HttpBody).requestBody;
+  const body = requestBody ? requestBody(input) : iterateWebStream(input);
   return uploadManagedFile(ctx.gw, ctx.principal, await framedUploadSource(body), ctx.signal);
 });
 

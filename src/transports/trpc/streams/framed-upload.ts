@@ -1,6 +1,6 @@
-import { invalidRequest } from '../../domain/errors.js';
-import type { UploadSource } from '../../domain/files/upload.js';
-import { parseUploadFields } from '../upload-fields.js';
+import { invalidRequest } from '../../../domain/errors.js';
+import type { UploadSource } from '../../../domain/files/upload.js';
+import { parseUploadFields } from '../../../api/upload-fields.js';
 
 const MAX_HEADER_BYTES = 64 * 1024;
 

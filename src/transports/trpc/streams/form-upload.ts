@@ -1,6 +1,6 @@
-import { GatewayError } from '../../domain/errors.js';
-import type { UploadSource } from '../../domain/files/upload.js';
-import { parseUploadFields } from '../upload-fields.js';
+import { GatewayError } from '../../../domain/errors.js';
+import type { UploadSource } from '../../../domain/files/upload.js';
+import { parseUploadFields } from '../../../api/upload-fields.js';
 import { iterateWebStream } from './web-stream.js';
 
 /**
