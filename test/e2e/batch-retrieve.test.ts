@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES } from '../../dev/databases.js';
 import { startGateway, type RunningGateway } from '../../src/app.js';
 import { ManagedBatch } from '../../src/db/entities/index.js';
+import { followBatch } from '../../src/domain/batches/poll.js';
 import { chatJsonl, MASTER_KEY, startStack, type Stack } from '../support/stack.js';
 
 /** Batches move only when a test advances them. */
@@ -103,5 +104,15 @@ describe('batch retrieve with a freshness window (batch_retrieve_max_age_ms)', (
     const before = count();
     for (let i = 0; i < 10; i++) await s.client.batches.retrieve(b.id);
     expect(count()).toBe(before);
+  });
+
+  it('never answers from the window with a state older than one the tracker has since seen', async () => {
+    const file = await s.client.files.create({ file: await toFile(Buffer.from(chatJsonl(2)), 'f.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never);
+    const b = await s.client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    expect((await s.client.batches.retrieve(b.id)).status).not.toBe('completed'); // in the window from now on
+    s.east.finishAll();
+    s.west.finishAll();
+    await followBatch(s.gateway.gw, b.id); // the tracker's poll, with a row of its own
+    expect((await s.client.batches.retrieve(b.id)).status).toBe('completed');
   });
 });

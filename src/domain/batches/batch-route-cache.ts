@@ -23,8 +23,8 @@ export class BatchRouteCache {
   }
 
   /**
-   * Keeps a plain copy of the row, never the entity itself: an entity holds its EntityManager, and with it every
-   * other entity that request loaded, so caching entities kept whole requests' worth of memory alive.
+   * Keeps a plain copy of the row, never the entity itself: an entity stays tied to the EntityManager that
+   * loaded it, and through it to everything that request loaded.
    */
   remember(found: ManagedBatch, checkedAt = 0): ManagedBatch {
     const row = { ...found } as ManagedBatch;
@@ -32,14 +32,19 @@ export class BatchRouteCache {
     return row;
   }
 
-  forget(id: string): void {
-    this.entries.delete(id);
-  }
-
-  /** Records that the cached state of this batch was just read from its provider. */
-  checked(id: string): void {
-    const entry = this.entries.get(id);
-    if (entry) entry.checkedAt = Date.now();
+  /**
+   * `row` now holds what the provider just said (or what the database holds after it). The cached copy takes
+   * it over when `row` is another object (the tracker's, a cancel's), so a freshness window never serves a
+   * state older than one this replica has seen.
+   */
+  observed(row: ManagedBatch): void {
+    const entry = this.entries.get(row.id);
+    if (!entry) return;
+    if (entry.row !== row) {
+      const { status, snapshot, terminal, outputFileId, errorFileId, costRecorded } = row;
+      Object.assign(entry.row, { status, snapshot, terminal, outputFileId, errorFileId, costRecorded });
+    }
+    entry.checkedAt = Date.now();
   }
 
   /** True when this replica read the batch's state from its provider less than maxAgeMs ago. */

@@ -14,8 +14,10 @@ import { TERMINAL_STATUSES, translateBatch, type BatchObject } from './translate
  */
 export async function recordBatchState(gw: Gateway, row: ManagedBatch, upstream: ProviderBatch, em?: EntityManager): Promise<BatchObject> {
   const object = await translateBatch(gw, row, upstream);
-  gw.batchRoutes.checked(row.id);
-  if (row.status === object.status && isDeepStrictEqual(row.snapshot, object)) return object;
+  if (row.status === object.status && isDeepStrictEqual(row.snapshot, object)) {
+    gw.batchRoutes.observed(row);
+    return object;
+  }
   const previous = row.status;
   const writer = em ?? gw.em(); // only now: most polls write nothing
   // `terminal: false`: a slower poll that read an older state never drags a finished batch back.
@@ -31,8 +33,13 @@ export async function recordBatchState(gw: Gateway, row: ManagedBatch, upstream:
       updatedAt: Date.now(),
     },
   );
-  if (changed === 0) return settledElsewhere(writer, row);
+  if (changed === 0) {
+    const stored = await settledElsewhere(writer, row);
+    gw.batchRoutes.observed(row);
+    return stored;
+  }
   Object.assign(row, { status: object.status, snapshot: object, outputFileId: object.output_file_id, errorFileId: object.error_file_id, terminal: TERMINAL_STATUSES.has(object.status) });
+  gw.batchRoutes.observed(row);
   if (previous !== object.status) {
     emitEvent(gw, { event: 'batch_status_changed', batch_id: row.id, from: previous, to: object.status, model_group: row.modelGroup, deployment: row.deploymentId });
   }
