@@ -98,9 +98,11 @@ describe.each(DATABASES)('virtual keys and teams (%s)', (db) => {
 
   it('expired keys get 401 on every replica', async () => {
 
-    const short = await admin('POST', '/key/generate', { duration: '1s' });
+    // Expiry is stored in whole seconds from the current second: '2s' lives more than 1 s and at most 2 s, so
+    // the first call (made at once) always falls inside it and a call 2.1 s later always after it.
+    const short = await admin('POST', '/key/generate', { duration: '2s' });
     expect((await req(replica.url, short.body.key, 'GET', '/v1/batches')).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1100));
+    await new Promise((r) => setTimeout(r, 2100));
     for (const url of [s.url, replica.url]) expect((await req(url, short.body.key, 'GET', '/v1/batches')).status).toBe(401);
   });
 
