@@ -1,13 +1,20 @@
 # sluice: `docker build -t sluice .` then see docker-compose.yml (PostgreSQL) for a full setup.
+
+# Stage 1: runtime dependencies only (tsx, which runs the TypeScript, is one of them); no devDependencies, no
+# install scripts, and no npm cache left behind for the final image.
+FROM node:22-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts
+
+# Stage 2: the server. Only node_modules comes over from the install stage.
 FROM node:22-slim
 WORKDIR /app
 ENV NODE_ENV=production
-COPY package.json package-lock.json ./
-# Runtime dependencies only (tsx, which runs the TypeScript, is one of them); no devDependencies, no scripts.
-RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
-COPY . .
 # glibc hands freed upload buffers back to the OS at once (see dev/measured-gateway.ts).
 ENV MALLOC_MMAP_THRESHOLD_=131072
+COPY --from=deps /app/node_modules ./node_modules
+COPY . .
 EXPOSE 4000 50051
 # The embedded SQLite default (./data) must be writable by the unprivileged user the server runs as.
 RUN mkdir -p /app/data && chown node:node /app/data
