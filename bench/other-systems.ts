@@ -17,6 +17,7 @@ export async function startStandin(listeners: number): Promise<Standin> {
 
 export interface Portkey {
   url: string;
+  pid: number;
   /** Headers that route a call through Portkey to `upstreamUrl` as an OpenAI-compatible provider. */
   headers(upstreamUrl: string, upstreamKey: string): Record<string, string>;
   stop(): Promise<void>;
@@ -37,6 +38,7 @@ export async function startPortkey(): Promise<Portkey> {
   const { port } = JSON.parse(child.readyLine.slice('loopback-listen '.length)) as { port: number };
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.child.pid!,
     headers: (upstreamUrl, upstreamKey) => ({ 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upstreamUrl, authorization: `Bearer ${upstreamKey}` }),
     stop: () => child.stop(),
   };
