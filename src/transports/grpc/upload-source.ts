@@ -1,10 +1,8 @@
 import type { UploadFileRequest } from '../../../clients/grpc/gen/sluice/v1/files.js';
-import { GatewayError, invalidRequest } from '../../domain/errors.js';
+import { invalidRequest, uploadCancelled } from '../../domain/errors.js';
 import type { UploadFields, UploadSource } from '../../domain/files/upload.js';
 
 export const MAX_UPLOAD_CHUNK_BYTES = 1024 * 1024;
-
-const cancelled = () => new GatewayError('invalid_request', 'The client cancelled the upload', 'file', 'upload_cancelled');
 
 /**
  * UploadFile's request stream as the router's UploadSource: the metadata message first (so `fields()` is known
@@ -38,11 +36,11 @@ export async function grpcUploadSource(requests: AsyncIterable<UploadFileRequest
         }
         yield chunk;
       }
-      if (signal.aborted) throw cancelled();
+      if (signal.aborted) throw uploadCancelled();
     })(),
     // Read after the content has been spooled: by then a cancellation that ended the stream is known.
     async fields() {
-      if (signal.aborted) throw cancelled();
+      if (signal.aborted) throw uploadCancelled();
       return fields;
     },
   };

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { parseUploadFields } from '../../api/upload-fields.js';
 import { echo } from '../../domain/echo.js';
-import { GatewayError, invalidRequest } from '../../domain/errors.js';
+import { invalidRequest, missingFile, uploadCancelled } from '../../domain/errors.js';
 import { bodyTimeout } from './body-idle.js';
 import type { UploadFields, UploadSource } from '../../domain/files/upload.js';
 
@@ -83,7 +83,7 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
   // reason is `failure`, which the reader throws, and an error event raised here could find no listener.
   const onClose = () => {
     if (req.complete) return;
-    failure ??= new GatewayError('invalid_request', 'The client closed the connection before the upload finished', 'file', 'upload_cancelled');
+    failure ??= uploadCancelled();
     req.unpipe(bb);
     bb.destroy();
     currentFile?.destroy();
@@ -116,7 +116,7 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
   return {
     content: (async function* () {
       const stream = await fileStream;
-      if (!stream) throw failure ?? new GatewayError('invalid_request', "Missing 'file' in the form", 'file', 'missing_file');
+      if (!stream) throw failure ?? missingFile();
       try {
         for await (const chunk of stream) yield chunk as Uint8Array;
       } catch (err) {

@@ -91,7 +91,8 @@ export function buildRestServer({ gw, isReady, logger, metrics }: RestOptions): 
     void reply.code(mapped.status).headers(mapped.headers).send(mapped.body);
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: { message: `Unknown route: ${req.method} ${echo(req.url.split('?')[0])}`, type: 'invalid_request_error', param: null, code: 'unknown_route' } });
+    const mapped = toOpenAIError(new GatewayError('not_found', `Unknown route: ${req.method} ${echo(req.url.split('?')[0])}`, null, 'unknown_route'));
+    void reply.code(mapped.status).send(mapped.body);
   });
 
   registerHealthRoutes(app, isReady);

@@ -1,4 +1,4 @@
-import { GatewayError } from '../../../domain/errors.js';
+import { missingFile } from '../../../domain/errors.js';
 import type { UploadSource } from '../../../domain/files/upload.js';
 import { parseUploadFields } from '../../../api/upload-fields.js';
 import { iterateWebStream } from './web-stream.js';
@@ -10,7 +10,7 @@ import { iterateWebStream } from './web-stream.js';
 export function formUploadSource(form: FormData): UploadSource {
   const file = form.get('file');
   if (!(file instanceof Blob)) {
-    throw new GatewayError('invalid_request', "Missing 'file' in the form", 'file', 'missing_file');
+    throw missingFile();
   }
   const text = (name: string) => {
     const v = form.get(name);
