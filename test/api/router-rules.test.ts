@@ -25,7 +25,7 @@ describe('the router, called in-process', () => {
   const upload = (token: string, text: string) =>
     as(token).files.upload({
       content: Readable.from([Buffer.from(text)]),
-      fields: async () => ({ filename: 'r.jsonl', purpose: 'batch', targetModelNames: ['gpt-4o-batch'] }),
+      fields: async () => ({ filename: 'r.jsonl', purpose: 'batch', target_model_names: ['gpt-4o-batch'] }),
     });
   let teamKey: string;
   let otherKey: string;
