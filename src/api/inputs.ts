@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { BATCH_ENDPOINTS } from '../domain/jsonl/endpoints.js';
-import type { UploadSource } from '../domain/files/upload.js';
 import { idFilter, MAX_MODEL_NAMES, modelName, objectId, text } from './input-strings.js';
 
 const expiresAfter = z.object({
@@ -40,10 +39,4 @@ export const listFilesInput = z.object({
 
 export const fileIdInput = z.object({ file_id: objectId('file') });
 export const batchIdInput = z.object({ batch_id: objectId('batch') });
-
-/** Uploads arrive as a stream plus late-bound fields (see domain/files/upload.ts); only in-process callers. */
-export const uploadInput = z.custom<UploadSource>(
-  (v) => !!v && typeof v === 'object' && Symbol.asyncIterator in ((v as UploadSource).content ?? {}) && typeof (v as UploadSource).fields === 'function',
-  'expected an upload stream',
-);
 export { expiresAfter };

@@ -1,5 +1,5 @@
-import { initTRPC, TRPCError } from '@trpc/server';
-import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { initTRPC } from '@trpc/server';
+import { TRPC_ERROR_CODES_BY_KEY, type TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { authenticate } from '../domain/access/authenticate.js';
 import type { Principal } from '../domain/access/principal.js';
 import { ERROR_KINDS, GatewayError, type ErrorKind } from '../domain/errors.js';
@@ -18,64 +18,36 @@ export interface Context {
 
 export const createContext = (gw: Gateway, token: string | undefined, signal?: AbortSignal): Context => ({ gw, token, signal });
 
+/** The kind's tRPC code; the return type checks, where tRPC's types are at hand, that the table names real ones. */
+const trpcCode = (kind: ErrorKind): TRPC_ERROR_CODE_KEY => ERROR_KINDS[kind].trpc;
+
+/**
+ * tRPC over HTTP's one error mapping. Procedures and middlewares throw GatewayErrors as they are; tRPC wraps
+ * each in an INTERNAL_SERVER_ERROR with the GatewayError as `cause` (getTRPCErrorFromUnknown), and every error
+ * it sends, a subscription's included, passes through here. The HTTP status is `data.httpStatus`
+ * (getHTTPStatusCode reads it), so the table's row decides code and status alike. tRPC's own errors (an
+ * unreadable body, a GET for a mutation) keep their code and status, which are finer than a kind's.
+ */
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
-    const cause = error.cause instanceof GatewayError ? error.cause : null;
-    // An unexpected error's message (a driver's SQL error, a stack line) is for the logs, not for callers.
-    const internal = error.code === 'INTERNAL_SERVER_ERROR' && !cause;
+    const g = GatewayError.from(error);
+    const ours = error.cause instanceof GatewayError || g.kind === 'internal';
     return {
       ...shape,
-      message: internal ? 'The gateway hit an internal error' : shape.message,
+      message: g.message, // an unexpected error's message (a driver's SQL error) is for the logs, not for callers
+      code: ours ? TRPC_ERROR_CODES_BY_KEY[trpcCode(g.kind)] : shape.code,
       data: {
         ...shape.data,
+        code: ours ? trpcCode(g.kind) : shape.data.code,
+        httpStatus: ours ? ERROR_KINDS[g.kind].http : shape.data.httpStatus,
         stack: undefined,
-        openai: cause ? { type: ERROR_KINDS[cause.kind].openaiType, param: cause.param, code: cause.code } : null,
+        openai: { type: ERROR_KINDS[g.kind].openaiType, param: g.param, code: g.code },
       },
     };
   },
 });
 
-const TRPC_CODES: Record<ErrorKind, TRPC_ERROR_CODE_KEY> = {
-  invalid_request: 'BAD_REQUEST',
-  authentication: 'UNAUTHORIZED',
-  permission: 'FORBIDDEN',
-  not_found: 'NOT_FOUND',
-  timeout: 'TIMEOUT',
-  conflict: 'CONFLICT',
-  payload_too_large: 'PAYLOAD_TOO_LARGE',
-  rate_limited: 'TOO_MANY_REQUESTS',
-  upstream: 'BAD_GATEWAY',
-  unavailable: 'SERVICE_UNAVAILABLE',
-  internal: 'INTERNAL_SERVER_ERROR',
-};
-
-/** A GatewayError as a TRPCError (kept as `cause`); also for errors raised while a subscription runs. */
-export const toTRPCError = (cause: GatewayError) => new TRPCError({ code: TRPC_CODES[cause.kind], message: cause.message, cause });
-
-/**
- * The one place a GatewayError becomes a TRPCError. The GatewayError stays as `cause`, so the REST and gRPC
- * adapters map the original (kind, param, code) to their own wire format.
- */
-function rethrowMapped<R extends { ok: boolean; error?: { cause?: unknown } }>(result: R): R {
-  if (!result.ok && result.error?.cause instanceof GatewayError) throw toTRPCError(result.error.cause);
-  return result;
-}
-
-const mapErrors = t.middleware(async ({ next }) => rethrowMapped(await next()));
-
-/**
- * Authentication and error mapping in one middleware, not two: tRPC copies the call's options at every
- * middleware level, which showed in the retrieve profile.
- */
-const authenticated = t.middleware(async ({ ctx, next }) => {
-  let principal: Principal;
-  try {
-    principal = await authenticate(ctx.gw, ctx.token);
-  } catch (err) {
-    throw err instanceof GatewayError ? toTRPCError(err) : err;
-  }
-  return rethrowMapped(await next({ ctx: { principal } }));
-});
+const authenticated = t.middleware(async ({ ctx, next }) => next({ ctx: { principal: await authenticate(ctx.gw, ctx.token) } }));
 
 const requireMaster = t.middleware(async ({ ctx, next }) => {
   const principal = (ctx as Context & { principal: Principal }).principal;
@@ -88,6 +60,6 @@ const requireMaster = t.middleware(async ({ ctx, next }) => {
 export const router = t.router;
 export const mergeRouters = t.mergeRouters;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(mapErrors);
+export const publicProcedure = t.procedure;
 export const authedProcedure = t.procedure.use(authenticated);
 export const adminProcedure = authedProcedure.use(requireMaster);

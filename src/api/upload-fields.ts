@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { UploadFields, UploadSource } from '../domain/files/upload.js';
+import type { UploadSource } from '../domain/files/upload.js';
 import { expiresAfter } from './inputs.js';
 import { MAX_MODEL_NAMES, text } from './input-strings.js';
 import { parseInput } from './parse-input.js';
@@ -12,33 +12,39 @@ const nameList = z
   .pipe(z.array(text(255)).max(MAX_MODEL_NAMES));
 
 /**
- * The fields of an upload, in OpenAI's names, as any transport delivers them (a gRPC metadata message, a
- * tRPC form or stream header, a REST form). One schema, so every transport accepts and rejects the same.
+ * The fields of an upload, in OpenAI's names, as any transport delivers them (a REST or tRPC form, a tRPC
+ * stream's header line, a gRPC metadata message). The one schema they all pass through, in the router, so every
+ * transport accepts and rejects the same; its output is the domain's UploadFields.
  */
-export const uploadFieldsInput = z.object({
-  filename: text(1024).trim().min(1).default('upload.jsonl'),
-  purpose: z.string({ message: "Missing required parameter: 'purpose'" }).pipe(text(32)),
-  target_model_names: nameList,
-  expires_after: expiresAfter
-    .extend({ seconds: z.coerce.number().int().min(3600).max(2_592_000) })
-    .optional(),
+export const uploadFieldsInput = z
+  .object({
+    filename: text(1024).trim().min(1).default('upload.jsonl'),
+    purpose: z.string({ message: "Missing required parameter: 'purpose'" }).pipe(text(32)),
+    target_model_names: nameList,
+    expires_after: expiresAfter.extend({ seconds: z.coerce.number().int().min(3600).max(2_592_000) }).optional(),
+  })
+  .transform((f) => ({ filename: f.filename, purpose: f.purpose, targetModelNames: f.target_model_names, expiresAfter: f.expires_after }));
+
+/**
+ * An upload as every transport hands it to the router: the file's bytes, and its fields as they came off the
+ * wire, unchecked. `fields` is the record itself when the wire carries it before the file (a gRPC metadata
+ * message, a tRPC stream's header line, a tRPC form), or a function giving it once the content has been read
+ * (a REST form: the OpenAI SDK sends the file part first).
+ */
+export const uploadInput = z.object({
+  content: z.custom<AsyncIterable<Uint8Array>>((v) => !!v && typeof v === 'object' && Symbol.asyncIterator in v, 'expected a byte stream'),
+  fields: z.unknown(),
 });
-export type UploadFieldsInput = z.input<typeof uploadFieldsInput>;
+export type UploadInput = z.input<typeof uploadInput>;
 
 const parseFields = parseInput(uploadFieldsInput);
 
-export function parseUploadFields(raw: unknown): UploadFields {
-  const f = parseFields(raw);
-  return { filename: f.filename, purpose: f.purpose, targetModelNames: f.target_model_names, expiresAfter: f.expires_after };
-}
-
-/** The same checks for an UploadSource built by a transport: its fields go through the one schema. */
-export function checkedUploadSource(source: UploadSource): UploadSource {
-  return {
-    content: source.content,
-    async fields() {
-      const f = await source.fields();
-      return parseUploadFields({ filename: f.filename, purpose: f.purpose, target_model_names: f.targetModelNames, expires_after: f.expiresAfter });
-    },
-  };
+/**
+ * The domain's view of an upload: the same bytes, and fields that have been through the schema, once. Fields
+ * that are already there are checked at once, so a bad one is refused before any of the file is read.
+ */
+export function uploadSource({ content, fields }: z.output<typeof uploadInput>): UploadSource {
+  if (typeof fields === 'function') return { content, fields: async () => parseFields(await fields()) };
+  const checked = parseFields(fields);
+  return { content, fields: async () => checked };
 }

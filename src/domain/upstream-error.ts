@@ -31,9 +31,12 @@ function mapped(err: unknown, what: string): GatewayError {
   return new GatewayError('upstream', `${what} failed: the provider answered HTTP ${s}`, null, 'upstream_error');
 }
 
-/** The provider's own words behind a mapped error, for the log only (already scrubbed of secrets). */
+/**
+ * The provider's own words behind a mapped error, for the log only (already scrubbed of secrets). An internal
+ * error's cause is no provider's: the transports log those as failures of their own.
+ */
 export function upstreamDetail(err: unknown): string | undefined {
-  const cause = err instanceof GatewayError ? err.cause : undefined;
+  const cause = err instanceof GatewayError && err.kind !== 'internal' ? err.cause : undefined;
   if (cause instanceof ProviderError) return `HTTP ${cause.status}: ${cause.message}`;
   if (cause instanceof Error) return cause.message;
   return undefined;

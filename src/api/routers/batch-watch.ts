@@ -5,7 +5,7 @@ import { TERMINAL_STATUSES } from '../../domain/batches/translate-batch.js';
 import { GatewayError } from '../../domain/errors.js';
 import { objectId } from '../input-strings.js';
 import { parseInput } from '../parse-input.js';
-import { authedProcedure, toTRPCError } from '../trpc.js';
+import { authedProcedure } from '../trpc.js';
 
 export const watchBatchInput = z.object({
   batch_id: objectId('batch'),
@@ -27,25 +27,22 @@ export const watchBatch = authedProcedure.input(parseInput(watchBatchInput)).sub
   };
   const interval = input.poll_interval_ms ?? DEFAULT_WATCH_INTERVAL_MS;
   let last: string | null = null;
-  try {
-    for (;;) {
-      const batch = await retrieveManagedBatch(ctx.gw, ctx.principal, input.batch_id);
-      stopped();
-      if (stop.aborted) return;
-      if (batch.status !== last) {
-        last = batch.status;
-        yield batch;
-      }
-      if (TERMINAL_STATUSES.has(batch.status)) return;
-      try {
-        await sleep(interval, undefined, { signal: stop });
-      } catch {
-        stopped();
-        return; // aborted: the caller went away
-      }
+  // Errors raised while iterating need no mapping here: tRPC's error formatter (api/trpc.ts) maps what a
+  // subscription throws as it does any procedure's, and the in-process adapters use GatewayError.from.
+  for (;;) {
+    const batch = await retrieveManagedBatch(ctx.gw, ctx.principal, input.batch_id);
+    stopped();
+    if (stop.aborted) return;
+    if (batch.status !== last) {
+      last = batch.status;
+      yield batch;
     }
-  } catch (err) {
-    // Errors raised while iterating bypass the router's middleware: map them here, the same way.
-    throw err instanceof GatewayError ? toTRPCError(err) : err;
+    if (TERMINAL_STATUSES.has(batch.status)) return;
+    try {
+      await sleep(interval, undefined, { signal: stop });
+    } catch {
+      stopped();
+      return; // aborted: the caller went away
+    }
   }
 });

@@ -4,13 +4,14 @@ import { toFileObject } from '../../domain/files/file-object.js';
 import { findVisibleFile } from '../../domain/files/find-file.js';
 import { listManagedFiles } from '../../domain/files/list-files.js';
 import { uploadManagedFile } from '../../domain/files/upload.js';
-import { fileIdInput, listFilesInput, uploadInput } from '../inputs.js';
+import { fileIdInput, listFilesInput } from '../inputs.js';
 import { parseInput } from '../parse-input.js';
 import { authedProcedure, router } from '../trpc.js';
-import { checkedUploadSource } from '../upload-fields.js';
+import { uploadInput, uploadSource } from '../upload-fields.js';
 
 export const filesRouter = router({
-  upload: authedProcedure.input(uploadInput).mutation(({ ctx, input }) => uploadManagedFile(ctx.gw, ctx.principal, checkedUploadSource(input), ctx.signal)),
+  /** Every transport's uploads end here (tRPC's FormData and byte-stream ones too): the fields are checked once, here. */
+  upload: authedProcedure.input(parseInput(uploadInput)).mutation(({ ctx, input }) => uploadManagedFile(ctx.gw, ctx.principal, uploadSource(input), ctx.signal)),
   list: authedProcedure.input(parseInput(listFilesInput)).query(({ ctx, input }) => listManagedFiles(ctx.gw, ctx.principal, input)),
   retrieve: authedProcedure
     .input(parseInput(fileIdInput))

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { cancelRouteBatch, createRouteBatch, getRouteBatch, listRouteBatches } from '../../domain/provider-routes/route-batches.js';
 import { deleteRouteFile, getRouteFile, listRouteFiles, routeFileContent, uploadRouteFile } from '../../domain/provider-routes/route-files.js';
-import { createBatchInput, uploadInput } from '../inputs.js';
+import { createBatchInput } from '../inputs.js';
+import { uploadInput, uploadSource } from '../upload-fields.js';
 import { idFilter, objectId } from '../input-strings.js';
 import { parseInput } from '../parse-input.js';
 import { authedProcedure, router } from '../trpc.js';
@@ -17,8 +18,8 @@ const page = z.object({ route, limit: z.number().int().min(1).max(1000).optional
  */
 export const providerRoutesRouter = router({
   uploadFile: authedProcedure
-    .input((v: unknown) => ({ route: parseInput(route)((v as { route?: unknown })?.route), upload: uploadInput.parse((v as { upload?: unknown })?.upload) }))
-    .mutation(({ ctx, input }) => uploadRouteFile(ctx.gw, ctx.principal, input.route, input.upload)),
+    .input(parseInput(z.object({ route, upload: uploadInput })))
+    .mutation(({ ctx, input }) => uploadRouteFile(ctx.gw, ctx.principal, input.route, uploadSource(input.upload))),
   getFile: authedProcedure.input(parseInput(fileRef)).query(({ ctx, input }) => getRouteFile(ctx.gw, ctx.principal, input.route, input.file_id)),
   fileContent: authedProcedure
     .input(parseInput(fileRef))

@@ -5,7 +5,7 @@ import { ProviderError, type ProviderBatch } from '../../providers/types.js';
 import { assertWithinBudget } from '../access/budget.js';
 import type { Principal } from '../access/principal.js';
 import { mayUseGroup } from '../access/visibility.js';
-import { GatewayError, invalidRequest } from '../errors.js';
+import { GatewayError, invalidRequest, noDeploymentForBatch } from '../errors.js';
 import { providerFor, type Gateway } from '../gateway.js';
 import { findVisibleFile } from '../files/find-file.js';
 import { rankDeployments } from '../routing/pick-deployment.js';
@@ -77,7 +77,7 @@ export async function createManagedBatch(gw: Gateway, principal: Principal, inpu
     turn++,
   );
 
-  if (order.length === 0) throw new GatewayError('unavailable', 'No deployment could take the batch', null, 'deployment_unavailable');
+  if (order.length === 0) throw noDeploymentForBatch();
   const intent = await startIntent(gw, principal, file.id, input, REQUEST_LEASE_OWNER, order[0]);
   let lastError: GatewayError | null = null;
   for (const deploymentId of order) {
@@ -104,7 +104,7 @@ export async function createManagedBatch(gw: Gateway, principal: Principal, inpu
     return storeOrCancel(gw, intent, replica, upstream);
   }
   await failIntent(gw, intent.id);
-  throw lastError ?? new GatewayError('unavailable', 'No deployment could take the batch', null, 'deployment_unavailable');
+  throw lastError ?? noDeploymentForBatch();
 }
 
 /** No answer, or a 5xx: the provider may have made the batch all the same. 429 and 4xx are refusals. */

@@ -5,7 +5,7 @@ import type { ProviderFile } from '../../providers/types.js';
 import { assertWithinBudget } from '../access/budget.js';
 import { mayUseGroup } from '../access/visibility.js';
 import { ownerOf, type Principal } from '../access/principal.js';
-import { GatewayError, invalidRequest } from '../errors.js';
+import { GatewayError, invalidRequest, uploadCancelled as cancelled } from '../errors.js';
 import { emitEvent } from '../events.js';
 import { providerFor, type Gateway } from '../gateway.js';
 import { newFileId } from '../ids.js';
@@ -35,8 +35,6 @@ export interface UploadSource {
 
 const AZURE_MIN_EXPIRY = 1_209_600; // Azure accepts 14–30 days only (upstream-batch-apis.md §4).
 const LAYOUT_CHUNK_BYTES = 64 * 1024;
-
-const cancelled = () => new GatewayError('invalid_request', 'The client cancelled the upload', 'file', 'upload_cancelled');
 
 function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw cancelled();

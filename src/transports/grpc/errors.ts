@@ -1,5 +1,4 @@
 import { ServerError, Status, type CallContext, type ServerMiddleware } from 'nice-grpc';
-import { gatewayErrorOf } from '../../api/gateway-error-of.js';
 import { wellFormed } from '../../domain/echo.js';
 import { ERROR_KINDS, GatewayError } from '../../domain/errors.js';
 import type { Logger } from '../../domain/gateway.js';
@@ -18,7 +17,7 @@ const trailerValue = (v: string) => (/^[\x20-\x7e]*$/.test(v) ? v : encodeURICom
  */
 export function toServerError(err: unknown, trailer?: CallContext['trailer']): ServerError {
   if (err instanceof ServerError) return err;
-  const g = gatewayErrorOf(err) ?? new GatewayError('internal', 'The gateway hit an internal error', null, 'internal_error');
+  const g = GatewayError.from(err);
   trailer?.set('sluice-error-type', ERROR_KINDS[g.kind].openaiType);
   if (g.param) trailer?.set('sluice-error-param', trailerValue(g.param));
   if (g.code) trailer?.set('sluice-error-code', trailerValue(g.code));
@@ -39,7 +38,7 @@ export function mapErrors(log: Logger): ServerMiddleware {
       if (isAbort(err)) throw err;
       if (context.signal.aborted) throw Object.assign(new Error('The client cancelled the call'), { name: 'AbortError' });
       const mapped = toServerError(err, context.trailer);
-      const detail = upstreamDetail(gatewayErrorOf(err));
+      const detail = upstreamDetail(GatewayError.from(err));
       if (detail) log.warn({ event: 'upstream_error', method: call.method.path, detail }, 'a provider call failed');
       if (mapped.code === Status.INTERNAL) {
         log.error({ event: 'grpc_call_failed', method: call.method.path, error: (err as Error)?.message, stack: (err as Error)?.stack }, 'gRPC call failed');

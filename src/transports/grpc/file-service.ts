@@ -2,14 +2,14 @@ import type { FileChunk, FileServiceImplementation } from '../../../clients/grpc
 import type { Gateway } from '../../domain/gateway.js';
 import { callerFor } from './auth.js';
 import { toProtoFile, toProtoPage } from './messages.js';
-import { grpcUploadSource, MAX_UPLOAD_CHUNK_BYTES } from './upload-source.js';
+import { grpcUpload, MAX_UPLOAD_CHUNK_BYTES } from './upload-source.js';
 
 /** sluice.v1.FileService: each RPC is one call of the router (files.*). */
 export function fileService(gw: Gateway): FileServiceImplementation {
   return {
     async uploadFile(requests, context) {
-      const source = await grpcUploadSource(requests, context.signal);
-      return toProtoFile(await callerFor(gw, context).files.upload(source));
+      const upload = await grpcUpload(requests, context.signal);
+      return toProtoFile(await callerFor(gw, context).files.upload(upload));
     },
 
     async getFile(req, context) {

@@ -1,29 +1,30 @@
 import type { UploadFileRequest } from '../../../clients/grpc/gen/sluice/v1/files.js';
-import { GatewayError, invalidRequest } from '../../domain/errors.js';
-import type { UploadFields, UploadSource } from '../../domain/files/upload.js';
+import type { UploadInput } from '../../api/upload-fields.js';
+import { invalidRequest, uploadCancelled } from '../../domain/errors.js';
 
 export const MAX_UPLOAD_CHUNK_BYTES = 1024 * 1024;
 
-const cancelled = () => new GatewayError('invalid_request', 'The client cancelled the upload', 'file', 'upload_cancelled');
-
 /**
- * UploadFile's request stream as the router's UploadSource: the metadata message first (so `fields()` is known
- * at once), then the chunks, pulled one at a time as the spool consumes them (gRPC flow control does the rest:
- * nothing is buffered beyond the stream's window). A stream that stops without a clean end (cancellation,
- * deadline, broken connection) is an error, never a short file: the domain then keeps nothing.
+ * UploadFile's request stream as the router's upload input: the metadata message first, then the chunks,
+ * pulled one at a time as the spool consumes them (gRPC flow control does the rest: nothing is buffered beyond
+ * the stream's window). A stream that stops without a clean end (cancellation, deadline, broken connection) is
+ * an error, never a short file: the domain then keeps nothing (it also checks the call's signal once the
+ * content has been read, since a cancel can reach us as end-of-stream first and as the signal a little later).
  */
-export async function grpcUploadSource(requests: AsyncIterable<UploadFileRequest>, signal: AbortSignal): Promise<UploadSource> {
+export async function grpcUpload(requests: AsyncIterable<UploadFileRequest>, signal: AbortSignal): Promise<UploadInput> {
   const it = requests[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done || !first.value.metadata) {
     throw invalidRequest('The first UploadFileRequest must carry the metadata', 'metadata', 'missing_metadata');
   }
   const m = first.value.metadata;
-  const fields: UploadFields = {
-    filename: m.filename || 'upload.jsonl',
-    purpose: m.purpose,
-    targetModelNames: m.targetModelNames,
-    expiresAfter: m.expiresAfter ? { anchor: m.expiresAfter.anchor as 'created_at', seconds: m.expiresAfter.seconds } : undefined,
+  // The message under OpenAI's names, unchecked (the router's schema checks it). proto3 has no unset string:
+  // an empty one is an absent one (so a missing purpose is refused in the same words as on REST).
+  const fields = {
+    filename: m.filename || undefined,
+    purpose: m.purpose || undefined,
+    target_model_names: m.targetModelNames,
+    expires_after: m.expiresAfter && { anchor: m.expiresAfter.anchor, seconds: m.expiresAfter.seconds },
   };
   return {
     content: (async function* () {
@@ -38,12 +39,8 @@ export async function grpcUploadSource(requests: AsyncIterable<UploadFileRequest
         }
         yield chunk;
       }
-      if (signal.aborted) throw cancelled();
+      if (signal.aborted) throw uploadCancelled();
     })(),
-    // Read after the content has been spooled: by then a cancellation that ended the stream is known.
-    async fields() {
-      if (signal.aborted) throw cancelled();
-      return fields;
-    },
+    fields,
   };
 }

@@ -1,4 +1,3 @@
-import { gatewayErrorOf } from '../../api/gateway-error-of.js';
 import { echo } from '../../domain/echo.js';
 import { ERROR_KINDS, GatewayError } from '../../domain/errors.js';
 
@@ -36,12 +35,12 @@ function fromFrameworkError(err: { statusCode?: number; code?: string; message: 
 
 /** The one mapping from any error to OpenAI's envelope and HTTP status. Unknown errors never show internals. */
 export function toOpenAIError(err: unknown): OpenAIErrorResponse {
-  let g = gatewayErrorOf(err);
-  if (!g && err && typeof err === 'object' && ('statusCode' in err || 'code' in err)) {
+  const g = GatewayError.from(err);
+  // Only an error the gateway could not place (internal) may be Fastify's or Node's own.
+  if (g.kind === 'internal' && err && typeof err === 'object' && ('statusCode' in err || 'code' in err)) {
     const framework = fromFrameworkError(err as { statusCode?: number; message: string });
     if (framework) return framework;
   }
-  if (!g) g = new GatewayError('internal', 'The gateway hit an internal error', null, 'internal_error');
   const headers: Record<string, string> = {};
   if (g.retryAfter !== undefined) headers['retry-after'] = String(Math.ceil(g.retryAfter));
   return {

@@ -2,21 +2,19 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
-import { parseUploadFields } from '../../api/upload-fields.js';
+import type { UploadInput } from '../../api/upload-fields.js';
 import { echo } from '../../domain/echo.js';
-import { GatewayError, invalidRequest } from '../../domain/errors.js';
+import { invalidRequest, missingFile, uploadCancelled } from '../../domain/errors.js';
 import { bodyTimeout } from './body-idle.js';
-import type { UploadFields, UploadSource } from '../../domain/files/upload.js';
 
 /** What a form may hold: the file, a few fields, and room for clients that add a part or two of their own. */
 const FORM_LIMITS = { files: 4, fields: 64, fieldSize: 64 * 1024, parts: 100 };
 
 /**
- * Turns a streamed multipart/form-data upload into an UploadSource without buffering the file. The OpenAI
- * SDK sends the file part first, so `fields()` resolves only when the whole form has been read.
- * `target_model_names` may be one value, a comma-separated list, or repeated (also as `target_model_names[]`).
+ * Turns a streamed multipart/form-data upload into the router's upload input without buffering the file. The
+ * OpenAI SDK sends the file part first, so `fields()` resolves only when the whole form has been read.
  */
-export function multipartUploadSource(req: IncomingMessage, headers: IncomingHttpHeaders, idleMs = 30_000): UploadSource {
+export function multipartUpload(req: IncomingMessage, headers: IncomingHttpHeaders, idleMs = 30_000): UploadInput {
   let bb: busboy.Busboy;
   try {
     // utf8: browsers and the SDKs send non-ASCII filenames as raw UTF-8 (busboy's default reads them as latin1).
@@ -25,7 +23,7 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
     throw invalidRequest(`Malformed multipart request: ${echo((err as Error).message)}`, null, 'invalid_multipart');
   }
   const fields = new Map<string, string[]>();
-  let filename = 'upload.jsonl';
+  let filename: string | undefined;
   let resolveFile!: (s: Readable | null) => void;
   const fileStream = new Promise<Readable | null>((r) => (resolveFile = r));
   let failure: Error | null = null;
@@ -83,7 +81,7 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
   // reason is `failure`, which the reader throws, and an error event raised here could find no listener.
   const onClose = () => {
     if (req.complete) return;
-    failure ??= new GatewayError('invalid_request', 'The client closed the connection before the upload finished', 'file', 'upload_cancelled');
+    failure ??= uploadCancelled();
     req.unpipe(bb);
     bb.destroy();
     currentFile?.destroy();
@@ -116,7 +114,7 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
   return {
     content: (async function* () {
       const stream = await fileStream;
-      if (!stream) throw failure ?? new GatewayError('invalid_request', "Missing 'file' in the form", 'file', 'missing_file');
+      if (!stream) throw failure ?? missingFile();
       try {
         for await (const chunk of stream) yield chunk as Uint8Array;
       } catch (err) {
@@ -124,29 +122,29 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
       }
       if (failure) throw failure;
     })(),
-    async fields(): Promise<UploadFields> {
+    async fields() {
       await finished;
-      return uploadFields(fields, filename);
+      return formFields(fields, filename);
     },
   };
 }
 
 /**
- * The form's fields under the router's names; the one upload-fields schema (api/upload-fields.ts) checks them,
- * as it does for gRPC and tRPC. Only what is particular to forms happens here: bracketed names, repeated
- * fields, JSON-array values.
+ * The form's fields under OpenAI's names, unchecked: the router's one schema (api/upload-fields.ts) checks them,
+ * as it does gRPC's and tRPC's. Only what is particular to forms happens here: bracketed names (also
+ * `expires_after.anchor`), repeated fields (the last `purpose` wins; `target_model_names` and
+ * `target_model_names[]` add up), JSON-array values.
  */
-function uploadFields(fields: Map<string, string[]>, filename: string): UploadFields {
+function formFields(fields: Map<string, string[]>, filename: string | undefined) {
   const one = (name: string) => fields.get(name)?.at(-1);
-  const targets = [...(fields.get('target_model_names') ?? []), ...(fields.get('target_model_names[]') ?? [])].flatMap(parseNameList);
   const anchor = one('expires_after[anchor]') ?? one('expires_after.anchor');
   const seconds = one('expires_after[seconds]') ?? one('expires_after.seconds');
-  return parseUploadFields({
+  return {
     filename,
     purpose: one('purpose'),
-    target_model_names: targets,
+    target_model_names: [...(fields.get('target_model_names') ?? []), ...(fields.get('target_model_names[]') ?? [])].flatMap(parseNameList),
     expires_after: anchor === undefined && seconds === undefined ? undefined : { anchor, seconds },
-  });
+  };
 }
 
 /** "a,b", "a", or a JSON array as some clients send it: all give [a, b]. */
@@ -167,10 +165,10 @@ export function parseNameList(value: string): string[] {
  * Runs an upload route. When the upload is refused part-way (a bad line, too large), the rest of the body is
  * discarded rather than read into a parser, the answer goes out at once, and the connection closes after it.
  */
-export async function handleUpload<T>(req: FastifyRequest, reply: FastifyReply, idleMs: number, run: (source: UploadSource) => Promise<T>): Promise<T> {
-  const source = multipartUploadSource(req.raw, req.headers, idleMs);
+export async function handleUpload<T>(req: FastifyRequest, reply: FastifyReply, idleMs: number, run: (upload: UploadInput) => Promise<T>): Promise<T> {
+  const upload = multipartUpload(req.raw, req.headers, idleMs);
   try {
-    return await run(source);
+    return await run(upload);
   } catch (err) {
     req.raw.unpipe();
     req.raw.resume();

@@ -7,7 +7,7 @@ import { idleLimitedBody } from './body-idle.js';
 import { trackClientAbort } from './caller.js';
 import type { Socket } from 'node:net';
 import type { ServerResponse } from 'node:http';
-import { gatewayErrorOf } from '../../api/gateway-error-of.js';
+import { GatewayError } from '../../domain/errors.js';
 import { upstreamDetail } from '../../domain/upstream-error.js';
 import { rawErrorResponse, toOpenAIError } from './errors.js';
 import { registerFileRoutes } from './files-routes.js';
@@ -84,14 +84,15 @@ export function buildRestServer({ gw, isReady, logger, metrics }: RestOptions): 
   app.setErrorHandler((err, req, reply) => {
     const mapped = toOpenAIError(err);
     if (mapped.status >= 500) req.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'request failed');
-    const detail = upstreamDetail(gatewayErrorOf(err));
+    const detail = upstreamDetail(GatewayError.from(err));
     if (detail) req.log.warn({ event: 'upstream_error', status: mapped.status, detail }, 'a provider call failed');
     // A request whose body was not read to its end (a timeout, a refused upload): the connection cannot be reused.
     if (mapped.status === 408) reply.header('connection', 'close');
     void reply.code(mapped.status).headers(mapped.headers).send(mapped.body);
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: { message: `Unknown route: ${req.method} ${echo(req.url.split('?')[0])}`, type: 'invalid_request_error', param: null, code: 'unknown_route' } });
+    const mapped = toOpenAIError(new GatewayError('not_found', `Unknown route: ${req.method} ${echo(req.url.split('?')[0])}`, null, 'unknown_route'));
+    void reply.code(mapped.status).send(mapped.body);
   });
 
   registerHealthRoutes(app, isReady);

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GatewayError } from '../../domain/errors.js';
+import { uploadCancelled } from '../../domain/errors.js';
 
 const HIGH_WATER = 8 * 1024 * 1024;
 const LOW_WATER = 2 * 1024 * 1024;
@@ -21,7 +21,6 @@ export function flowControlledBody(raw: IncomingMessage, res: ServerResponse, si
     if (received - consumed > HIGH_WATER && !raw.isPaused()) raw.pause();
   };
   raw.on('data', onData);
-  const cancelled = () => new GatewayError('invalid_request', 'The client cancelled the upload', 'file', 'upload_cancelled');
 
   return (body: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> =>
     (async function* () {
@@ -29,7 +28,7 @@ export function flowControlledBody(raw: IncomingMessage, res: ServerResponse, si
       let ended = false;
       let onAbort: () => void = () => undefined;
       const aborted = new Promise<never>((_, reject) => {
-        onAbort = () => reject(cancelled());
+        onAbort = () => reject(uploadCancelled());
         if (signal.aborted) onAbort();
         else signal.addEventListener('abort', onAbort, { once: true });
       });
@@ -38,7 +37,7 @@ export function flowControlledBody(raw: IncomingMessage, res: ServerResponse, si
         for (;;) {
           const { done, value } = await Promise.race([reader.read(), aborted]);
           if (done) {
-            if (signal.aborted || !raw.complete) throw cancelled();
+            if (signal.aborted || !raw.complete) throw uploadCancelled();
             ended = true;
             return;
           }

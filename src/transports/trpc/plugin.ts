@@ -22,7 +22,7 @@ export function registerTrpc(app: FastifyInstance, gw: Gateway): void {
           maxBodySize: gw.config.limits.maxFileBytes + 1024 * 1024,
           // Callers get a generic message for unexpected errors (api/trpc.ts); the details go to the log.
           onError: ({ error, path }) => {
-            if (error.code === 'INTERNAL_SERVER_ERROR' && !(error.cause instanceof GatewayError)) {
+            if (GatewayError.from(error).kind === 'internal') {
               gw.log.error({ event: 'trpc_internal_error', path, error: error.cause?.message ?? error.message }, 'tRPC call failed');
             }
           },

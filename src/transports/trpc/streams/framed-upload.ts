@@ -1,15 +1,15 @@
+import type { UploadInput } from '../../../api/upload-fields.js';
 import { invalidRequest } from '../../../domain/errors.js';
-import type { UploadSource } from '../../../domain/files/upload.js';
-import { parseUploadFields } from '../../../api/upload-fields.js';
 
 const MAX_HEADER_BYTES = 64 * 1024;
 
 /**
- * An upload sent as one byte stream (tRPC's application/octet-stream input): a first line holding the fields
- * as JSON (`{"filename","purpose","target_model_names","expires_after"}`), then the JSONL file itself. Like
- * gRPC's first message, the header comes first, so `fields()` is known before the content streams through.
+ * An upload sent as one byte stream (tRPC's application/octet-stream input) as the router's upload input: a
+ * first line holding the fields as JSON (`{"filename","purpose","target_model_names","expires_after"}`), then
+ * the JSONL file itself. Like gRPC's first message, the header comes first, so the fields go to the router
+ * (unchecked) before the content streams through.
  */
-export async function framedUploadSource(body: AsyncIterable<Uint8Array>): Promise<UploadSource> {
+export async function framedUpload(body: AsyncIterable<Uint8Array>): Promise<UploadInput> {
   const it = body[Symbol.asyncIterator]();
   let head = Buffer.alloc(0);
   let nl = -1;
@@ -20,13 +20,12 @@ export async function framedUploadSource(body: AsyncIterable<Uint8Array>): Promi
     nl = head.indexOf(10);
     if (nl < 0 && head.length > MAX_HEADER_BYTES) throw invalidRequest('The upload header line is longer than 64 KiB', 'file', 'invalid_header');
   }
-  let raw: unknown;
+  let fields: unknown;
   try {
-    raw = JSON.parse(head.subarray(0, nl).toString('utf8'));
+    fields = JSON.parse(head.subarray(0, nl).toString('utf8'));
   } catch {
     throw invalidRequest('The upload header line is not JSON', 'file', 'invalid_header');
   }
-  const fields = parseUploadFields(raw);
   const rest = head.subarray(nl + 1);
   return {
     content: (async function* () {
@@ -37,6 +36,6 @@ export async function framedUploadSource(body: AsyncIterable<Uint8Array>): Promi
         yield value;
       }
     })(),
-    fields: async () => fields,
+    fields,
   };
 }
