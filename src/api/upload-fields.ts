@@ -34,11 +34,23 @@ export function parseUploadFields(raw: unknown): UploadFields {
 
 /** The same checks for an UploadSource built by a transport: its fields go through the one schema. */
 export function checkedUploadSource(source: UploadSource): UploadSource {
+  const parse = (f: UploadFields) => parseUploadFields({ filename: f.filename, purpose: f.purpose, target_model_names: f.targetModelNames, expires_after: f.expiresAfter });
+  const early = source.fieldsNow?.bind(source);
   return {
     content: source.content,
     async fields() {
-      const f = await source.fields();
-      return parseUploadFields({ filename: f.filename, purpose: f.purpose, target_model_names: f.targetModelNames, expires_after: f.expiresAfter });
+      return parse(await source.fields());
     },
+    // A hint only: fields that do not pass now are reported by fields(), at the end, as without it.
+    ...(early && {
+      fieldsNow() {
+        const f = early();
+        try {
+          return f && parse(f);
+        } catch {
+          return undefined;
+        }
+      },
+    }),
   };
 }

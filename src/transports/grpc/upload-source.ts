@@ -40,6 +40,8 @@ export async function grpcUploadSource(requests: AsyncIterable<UploadFileRequest
       }
       if (signal.aborted) throw cancelled();
     })(),
+    // Known from the first message on: the domain may start the copies while the chunks still arrive.
+    fieldsNow: () => fields,
     // Read after the content has been spooled: by then a cancellation that ended the stream is known.
     async fields() {
       if (signal.aborted) throw cancelled();

@@ -128,6 +128,16 @@ export function multipartUploadSource(req: IncomingMessage, headers: IncomingHtt
       await finished;
       return uploadFields(fields, filename);
     },
+    // While the file part streams: the fields sent before it, when `purpose` is among them (clients that put
+    // the fields first). The OpenAI SDK sends the file first: then this is undefined until the form has ended.
+    fieldsNow(): UploadFields | undefined {
+      if (!currentFile || failure || !fields.has('purpose')) return undefined;
+      try {
+        return uploadFields(fields, filename);
+      } catch {
+        return undefined;
+      }
+    },
   };
 }
 

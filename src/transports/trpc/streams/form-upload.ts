@@ -24,5 +24,5 @@ export function formUploadSource(form: FormData): UploadSource {
     target_model_names: [...form.getAll('target_model_names'), ...form.getAll('target_model_names[]')].filter((v) => typeof v === 'string'),
     expires_after: anchor === undefined && seconds === undefined ? undefined : { anchor, seconds },
   });
-  return { content: iterateWebStream(file.stream()), fields: async () => fields };
+  return { content: iterateWebStream(file.stream()), fields: async () => fields, fieldsNow: () => fields };
 }

@@ -38,5 +38,6 @@ export async function framedUploadSource(body: AsyncIterable<Uint8Array>): Promi
       }
     })(),
     fields: async () => fields,
+    fieldsNow: () => fields,
   };
 }
