@@ -238,7 +238,26 @@ async function* substitute(chunks: AsyncIterable<Buffer>, from: string, to: stri
   if (rest?.length) yield replaceAll(rest, needle, replacement);
 }
 
+/**
+ * Every `needle` in `buf` replaced. `buf` is the caller's own (a chunk just read from disk, or a copy): when the
+ * replacement is no longer than the needle (the placeholder is 45 bytes, longer than most model names) the
+ * bytes are moved down in place, which saves allocating and filling a second buffer for every chunk of every
+ * copy (that copy and its page faults were the upload's top frame in the profile).
+ */
 function replaceAll(buf: Buffer, needle: Buffer, replacement: Buffer): Buffer {
+  if (replacement.length <= needle.length) {
+    let write = 0;
+    let start = 0;
+    for (let at = buf.indexOf(needle); at !== -1; at = buf.indexOf(needle, start)) {
+      if (write !== start) buf.copyWithin(write, start, at);
+      write += at - start;
+      write += replacement.copy(buf, write);
+      start = at + needle.length;
+    }
+    if (start === 0) return buf;
+    if (write !== start) buf.copyWithin(write, start);
+    return buf.subarray(0, write + buf.length - start);
+  }
   const parts: Buffer[] = [];
   let start = 0;
   for (let at = buf.indexOf(needle); at !== -1; at = buf.indexOf(needle, start)) {
