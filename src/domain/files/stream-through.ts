@@ -48,7 +48,12 @@ export class StreamThrough {
     this.tap = new SpoolTap((bytes) => {
       if (bytes <= this.afterBytes || this.considered) return;
       this.considered = true;
-      this.start();
+      try {
+        this.start();
+      } catch (err) {
+        // Only an optimisation: whatever went wrong here, the whole-file path still writes the copies.
+        gw.log.warn({ event: 'upload_stream_through_skipped', error: String((err as Error)?.message ?? err) }, 'stream-through not started');
+      }
     });
   }
 

@@ -240,7 +240,7 @@ async function* substitute(chunks: AsyncIterable<Buffer>, from: string, to: stri
 
 /**
  * Every `needle` in `buf` replaced. `buf` is the caller's own (a chunk just read from disk, or a copy): when the
- * replacement is no longer than the needle (the placeholder is 45 bytes, longer than most model names) the
+ * replacement is no longer than the needle (the placeholder is 43 bytes, longer than most model names) the
  * bytes are moved down in place, which saves allocating and filling a second buffer for every chunk of every
  * copy (that copy and its page faults were the upload's top frame in the profile).
  */
