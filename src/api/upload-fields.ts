@@ -29,11 +29,13 @@ export const uploadFieldsInput = z
  * An upload as every transport hands it to the router: the file's bytes, and its fields as they came off the
  * wire, unchecked. `fields` is the record itself when the wire carries it before the file (a gRPC metadata
  * message, a tRPC stream's header line, a tRPC form), or a function giving it once the content has been read
- * (a REST form: the OpenAI SDK sends the file part first).
+ * (a REST form: the OpenAI SDK sends the file part first). A form that did put its fields first also gives
+ * `fieldsSoFar`: those fields while the file streams (undefined until then, and always for the SDK's order).
  */
 export const uploadInput = z.object({
   content: z.custom<AsyncIterable<Uint8Array>>((v) => !!v && typeof v === 'object' && Symbol.asyncIterator in v, 'expected a byte stream'),
   fields: z.unknown(),
+  fieldsSoFar: z.custom<() => unknown>((v) => typeof v === 'function', 'expected a function').optional(),
 });
 export type UploadInput = z.input<typeof uploadInput>;
 
@@ -41,10 +43,20 @@ const parseFields = parseInput(uploadFieldsInput);
 
 /**
  * The domain's view of an upload: the same bytes, and fields that have been through the schema, once. Fields
- * that are already there are checked at once, so a bad one is refused before any of the file is read.
+ * that are already there are checked at once, so a bad one is refused before any of the file is read, and are
+ * the domain's `fieldsNow` too: it may start the copies while the file still arrives (stream-through.ts).
  */
-export function uploadSource({ content, fields }: z.output<typeof uploadInput>): UploadSource {
-  if (typeof fields === 'function') return { content, fields: async () => parseFields(await fields()) };
-  const checked = parseFields(fields);
-  return { content, fields: async () => checked };
+export function uploadSource({ content, fields, fieldsSoFar }: z.output<typeof uploadInput>): UploadSource {
+  if (typeof fields !== 'function') {
+    const checked = parseFields(fields);
+    return { content, fields: async () => checked, fieldsNow: () => checked };
+  }
+  return {
+    content,
+    fields: async () => parseFields(await fields()),
+    // A hint only: fields that do not pass now are refused by fields(), at the end, as without it.
+    ...(fieldsSoFar && { fieldsNow: () => hint(fieldsSoFar()) }),
+  };
 }
+
+const hint = (raw: unknown) => (raw === undefined ? undefined : uploadFieldsInput.safeParse(raw).data);

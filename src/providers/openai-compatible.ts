@@ -33,7 +33,8 @@ export class OpenAICompatibleProvider implements BatchProvider {
     const file = await this.http.json<ProviderFile>({
       method: 'POST',
       path: '/files',
-      headers: { 'content-type': form.contentType, 'content-length': String(form.contentLength) },
+      // Without a length (a stream-through copy) undici sends the body with chunked transfer encoding.
+      headers: { 'content-type': form.contentType, ...(form.contentLength === undefined ? {} : { 'content-length': String(form.contentLength) }) },
       body: () => form.body(),
       retry: true,
       signal,

@@ -33,8 +33,11 @@ export interface ProviderBatch {
 export interface UploadRequest {
   filename: string;
   purpose: string;
-  /** Exact byte length of what `body()` yields: lets us send Content-Length instead of chunked encoding. */
-  bytes: number;
+  /**
+   * Exact byte length of what `body()` yields: lets us send Content-Length instead of chunked encoding.
+   * Undefined for a copy that streams while its file is still arriving (a stream-through): sent chunked.
+   */
+  bytes?: number;
   /** Called once per attempt, so a retry re-reads the spooled file instead of holding it in memory. */
   body: () => AsyncIterable<Uint8Array>;
   expiresAfter?: { anchor: 'created_at'; seconds: number };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { splitLines } from '../../src/domain/jsonl/lines.js';
-import { spoolBatchInput } from '../../src/domain/jsonl/spool.js';
+import { SpoolTap, spoolBatchInput } from '../../src/domain/jsonl/spool.js';
 
 async function* chunks(parts: (string | Buffer)[]) {
   for (const p of parts) yield typeof p === 'string' ? Buffer.from(p) : p;
@@ -14,6 +14,10 @@ const collect = async <T>(it: AsyncIterable<T>) => {
 const line = (id: string, content = 'hi') =>
   JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model: 'g', messages: [{ role: 'user', content }] } });
 const limits = { maxBytes: 1 << 20, maxLines: 100 };
+/** The spool has made its folder and told the tap (the upload reads a tap only past 8 MiB, long after). */
+const begun = async (tap: SpoolTap) => {
+  while (!tap.template.path) await new Promise((r) => setTimeout(r, 5));
+};
 
 describe('splitLines', () => {
   it('splits across chunk boundaries, on \\n and \\r\\n, with or without a final newline', async () => {
@@ -36,7 +40,8 @@ describe('spoolBatchInput', () => {
       expect(spool.originalBytes).toBe(buf.length);
       expect(spool.endpoint).toBe('/v1/chat/completions');
       expect([...spool.models]).toEqual([['g', 1]]);
-      for (const model of ['dep-a', 'a-much-longer-deployment-name-ü']) {
+      // Shorter than the placeholder (substituted in place) and longer (substituted into a new buffer).
+      for (const model of ['dep-a', 'a-much-longer-deployment-name-ü', `a-deployment-name-longer-than-the-placeholder-${'x'.repeat(40)}`]) {
         const copy = Buffer.concat(await collect(spool.read(model)));
         expect(copy.length).toBe(spool.bytesFor(model));
         const parsed = copy.toString().trim().split('\n').map((l) => JSON.parse(l));
@@ -104,5 +109,67 @@ describe('spoolBatchInput', () => {
     await spool.dispose();
     expect(spool.lines).toBe(1);
   });
-});
 
+  it('lets a tap follow the copy while it is written: validated lines only, the end held back until released', async () => {
+    const tap = new SpoolTap();
+    let arrived = 0;
+    const body = Buffer.from(Array.from({ length: 3000 }, (_, i) => `${line(`r${i}`, 'x'.repeat(500))}\n`).join('')); // ~1.8 MB: several flushes
+    let feed!: () => void;
+    const fed = new Promise<void>((r) => (feed = r));
+    async function* slowly() {
+      yield body;
+      await fed; // the spool is still open: the reader must wait here, not end
+      yield Buffer.from(`${line('last')}\n`);
+    }
+    const spooling = spoolBatchInput(slowly(), { maxBytes: 4 << 20, maxLines: 10_000 }, undefined, tap);
+    await begun(tap);
+    const copy: Buffer[] = [];
+    const reading = (async () => {
+      for await (const c of tap.copyFor('dep')) {
+        copy.push(Buffer.from(c));
+        arrived += c.length;
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 100));
+    const before = arrived;
+    expect(before).toBeGreaterThan(0); // flushed lines went out before the file ended
+    feed();
+    const spool = await spooling;
+    await new Promise((r) => setTimeout(r, 50));
+    let ended = false;
+    void reading.then(() => (ended = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ended).toBe(false); // validated whole, but not released: the end is still held back
+    tap.template.release();
+    await reading;
+    try {
+      expect(Buffer.concat(copy).equals(Buffer.concat(await collect(spool.read('dep'))))).toBe(true);
+    } finally {
+      await spool.dispose();
+    }
+  });
+
+  it('makes a following reader throw when the file fails validation', async () => {
+    const tap = new SpoolTap();
+    const good = Buffer.from(Array.from({ length: 3000 }, (_, i) => `${line(`r${i}`, 'x'.repeat(500))}\n`).join(''));
+    let bad!: () => void;
+    const go = new Promise<void>((r) => (bad = r));
+    async function* thenBad() {
+      yield good;
+      await go;
+      yield Buffer.from('{oops\n');
+    }
+    const spooling = spoolBatchInput(thenBad(), { maxBytes: 4 << 20, maxLines: 10_000 }, undefined, tap);
+    spooling.catch(() => undefined);
+    await begun(tap);
+    let got = 0;
+    const reading = (async () => {
+      for await (const c of tap.copyFor('dep')) {
+        got += c.length;
+        if (got > 0) bad();
+      }
+    })();
+    await expect(reading).rejects.toMatchObject({ code: 'invalid_json_line' });
+    await expect(spooling).rejects.toMatchObject({ code: 'invalid_json_line' });
+  });
+});

@@ -1,20 +1,20 @@
 import type { EntityManager } from '@mikro-orm/sql';
 import { FileLayoutChunk, FileReplica, ManagedFile } from '../../db/entities/index.js';
 import type { Deployment } from '../../config/types.js';
-import type { ProviderFile } from '../../providers/types.js';
 import { assertWithinBudget } from '../access/budget.js';
 import { mayUseGroup } from '../access/visibility.js';
 import { ownerOf, type Principal } from '../access/principal.js';
 import { GatewayError, invalidRequest, uploadCancelled as cancelled } from '../errors.js';
 import { emitEvent } from '../events.js';
-import { providerFor, type Gateway } from '../gateway.js';
+import type { Gateway } from '../gateway.js';
 import { newFileId } from '../ids.js';
 import { spoolBatchInput, type SpooledBatchInput } from '../jsonl/spool.js';
 import { lineError } from '../jsonl/validate-line.js';
-import { fromProviderError } from '../upstream-error.js';
 import { assertTranslatable } from './check-translatable.js';
 import { toFileObject, type FileObject } from './file-object.js';
-import { deleteReplicasOrRecord, forgetUncommittedReplicas, recordUncommittedReplica } from './pending-deletes.js';
+import { forgetUncommittedReplicas } from './pending-deletes.js';
+import { StreamThrough } from './stream-through.js';
+import { deleteReplicas, writeReplicas, type WrittenReplica } from './write-replicas.js';
 
 export interface UploadFields {
   filename: string;
@@ -31,9 +31,14 @@ export interface UploadFields {
 export interface UploadSource {
   content: AsyncIterable<Uint8Array>;
   fields(): Promise<UploadFields>;
+  /**
+   * The fields as far as they are known while the content is still streaming, or undefined when they come
+   * after it. Only a hint for the stream-through (stream-through.ts): `fields()` stays the final word, and
+   * copies started on fields that then differ are cut off and written again.
+   */
+  fieldsNow?(): UploadFields | undefined;
 }
 
-const AZURE_MIN_EXPIRY = 1_209_600; // Azure accepts 14–30 days only (upstream-batch-apis.md §4).
 const LAYOUT_CHUNK_BYTES = 64 * 1024;
 
 function throwIfCancelled(signal: AbortSignal | undefined): void {
@@ -43,7 +48,9 @@ function throwIfCancelled(signal: AbortSignal | undefined): void {
 /**
  * Managed upload: validate every line in one streamed pass, then write a copy (body.model → the deployment's
  * model) to every deployment of the target groups at once. All or nothing: if any copy fails, the copies
- * already written are deleted and the caller gets the error.
+ * already written are deleted and the caller gets the error. A big file whose target groups are known before
+ * its content has its copies sent while it is still validated (stream-through.ts), their ends held back until
+ * it has passed; otherwise (and for files up to 8 MiB) the copies start once validation is over.
  *
  * Cancellation is a rollback until the file row commits: `signal` (the caller went away: a gRPC cancel or
  * deadline, a closed HTTP connection, an aborted tRPC call) is watched through validation, the copies and the
@@ -54,16 +61,30 @@ function throwIfCancelled(signal: AbortSignal | undefined): void {
 export async function uploadManagedFile(gw: Gateway, principal: Principal, source: UploadSource, signal?: AbortSignal): Promise<FileObject> {
   await assertWithinBudget(gw, principal);
   throwIfCancelled(signal);
-  const spool = await spoolBatchInput(source.content, { maxBytes: gw.config.limits.maxFileBytes, maxLines: gw.config.limits.maxFileLines }, signal).catch((err) => {
-    throw signal?.aborted ? cancelled() : err;
+  const fileId = newFileId(); // before the copies: a provider may name its objects after it (GCS)
+  const through = new StreamThrough(gw, principal, source, fileId, signal);
+  const limits = { maxBytes: gw.config.limits.maxFileBytes, maxLines: gw.config.limits.maxFileLines };
+  const spoolSignal = signal ? AbortSignal.any([signal, through.copyFailed.signal]) : through.copyFailed.signal;
+  const spool = await spoolBatchInput(source.content, limits, spoolSignal, through.tap).catch(async (err: unknown) => {
+    const reason = signal?.aborted ? cancelled() : (through.failure ?? err);
+    await through.abandon(reason);
+    throw reason;
   });
   try {
-    const fields = await source.fields();
-    throwIfCancelled(signal);
-    const deployments = resolveTargets(gw, principal, fields, spool);
-    await assertTranslatable(spool, deployments); // a target whose wire format is not OpenAI's refuses lines it cannot carry
-    const fileId = newFileId(); // before the copies: a provider may name its objects after it (GCS)
-    const replicas = await writeReplicas(gw, spool, fields, deployments, fileId, signal);
+    let fields: UploadFields;
+    let deployments: Deployment[];
+    let streamed: WrittenReplica[] | null;
+    try {
+      fields = await source.fields();
+      throwIfCancelled(signal);
+      deployments = resolveTargets(gw, principal, fields, spool);
+      await assertTranslatable(spool, deployments); // a target whose wire format is not OpenAI's refuses lines it cannot carry
+      streamed = await through.finish(fields, deployments);
+    } catch (err) {
+      await through.abandon(err);
+      throw signal?.aborted ? cancelled() : err;
+    }
+    const replicas = streamed ?? (await writeReplicas(gw, spool, fields, deployments, fileId, signal));
     const createdAt = Math.floor(Date.now() / 1000);
     const file = {
       id: fileId,
@@ -131,98 +152,4 @@ function resolveTargets(gw: Gateway, principal: Principal, fields: UploadFields,
     }
   }
   return targets.flatMap((name) => gw.config.groups.get(name)!.deployments);
-}
-
-interface WrittenReplica {
-  deployment: Deployment;
-  file: ProviderFile;
-}
-
-/**
- * Writes every copy at once. When one fails or the caller leaves, the others stop, but only those still
- * sending their body are aborted: a provider that has the whole body may store the file even if we stop
- * listening, and then we would never learn its ID. Those are waited for, and every copy written is deleted.
- */
-async function writeReplicas(gw: Gateway, spool: SpooledBatchInput, fields: UploadFields, deployments: Deployment[], fileId: string, caller?: AbortSignal): Promise<WrittenReplica[]> {
-  const stop = new AbortController();
-  const onCaller = () => stop.abort();
-  caller?.addEventListener('abort', onCaller, { once: true });
-  if (caller?.aborted) stop.abort();
-  let results: PromiseSettledResult<WrittenReplica>[];
-  try {
-    results = await Promise.allSettled(
-      deployments.map(async (deployment): Promise<WrittenReplica> => {
-        const expiresAfter =
-          fields.expiresAfter && deployment.provider === 'azure'
-            ? { ...fields.expiresAfter, seconds: Math.max(fields.expiresAfter.seconds, AZURE_MIN_EXPIRY) }
-            : fields.expiresAfter;
-        const attempt = new AbortController();
-        let sending = false;
-        const onStop = () => {
-          if (sending) attempt.abort();
-        };
-        stop.signal.addEventListener('abort', onStop, { once: true });
-        try {
-          if (stop.signal.aborted) throw stopped(caller);
-          const file = await providerFor(gw, deployment.id).uploadFile(
-            {
-              filename: fields.filename,
-              purpose: 'batch',
-              managedFileId: fileId,
-              bytes: spool.bytesFor(deployment.model),
-              body: () => {
-                // Each attempt (retries included) starts here: none starts once we have stopped.
-                if (stop.signal.aborted) attempt.abort();
-                sending = true;
-                return untilSent(spool.read(deployment.model), () => (sending = false));
-              },
-              expiresAfter,
-            },
-            attempt.signal,
-          );
-          gw.health.recordSuccess(deployment.id);
-          await recordUncommittedReplica(gw, { deploymentId: deployment.id, providerFileId: file.id }); // write-ahead: see pending-deletes.ts
-          return { deployment, file };
-        } catch (err) {
-          const stoppedByUs = attempt.signal.aborted;
-          stop.abort(); // one copy failed: the others are wasted work, stop them
-          if (stoppedByUs) throw stopped(caller);
-          throw Object.assign(fromProviderError(err, `Writing the file to a deployment of '${deployment.modelGroup}'`), { deployment });
-        } finally {
-          stop.signal.removeEventListener('abort', onStop);
-        }
-      }),
-    );
-  } finally {
-    caller?.removeEventListener('abort', onCaller);
-  }
-  const written = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failure = caller?.aborted
-    ? { status: 'rejected' as const, reason: cancelled() }
-    : (results.find((r) => r.status === 'rejected' && !(r.reason instanceof StoppedWrite)) ?? results.find((r) => r.status === 'rejected'));
-  if (failure) {
-    const reason = (failure as PromiseRejectedResult).reason;
-    await deleteReplicas(gw, written, caller?.aborted ? 'caller left' : 'a copy failed');
-    const why = caller?.aborted ? 'the caller left; copies rolled back' : 'replica write failed; rolled back';
-    gw.log.warn({ event: caller?.aborted ? 'file_upload_cancelled' : 'file_upload_failed', written: written.length, of: deployments.length, error: String(reason?.message ?? reason) }, why);
-    throw reason;
-  }
-  return written;
-}
-
-/** A write we stopped ourselves (a sibling failed, or the caller left): not the cause worth reporting. */
-class StoppedWrite extends GatewayError {}
-const stopped = (caller?: AbortSignal) =>
-  caller?.aborted ? cancelled() : new StoppedWrite('upstream', 'Stopped because another copy failed', null, 'upload_aborted');
-
-/** The copy's bytes, telling `onSent` once the HTTP client has taken the last of them. */
-async function* untilSent(body: AsyncIterable<Uint8Array>, onSent: () => void): AsyncGenerator<Uint8Array> {
-  yield* body;
-  onSent();
-}
-
-/** A copy whose delete fails is recorded for the janitor (pending-deletes.ts), never just left upstream. */
-async function deleteReplicas(gw: Gateway, replicas: WrittenReplica[], why: string): Promise<void> {
-  gw.log.info({ event: 'upload_rolled_back', why, replicas: replicas.length }, 'deleting the copies of an upload that did not commit');
-  await deleteReplicasOrRecord(gw, replicas.map((r) => ({ deploymentId: r.deployment.id, providerFileId: r.file.id })), 'upload_rollback');
 }

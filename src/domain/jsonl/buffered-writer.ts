@@ -11,7 +11,11 @@ export class BufferedWriter {
   private buf = Buffer.allocUnsafe(SIZE);
   private used = 0;
 
-  constructor(private readonly out: WriteStream) {}
+  /** `onWritten`: told, in file order, as each piece reaches the file (a reader may follow it: growing-file.ts). */
+  constructor(
+    private readonly out: WriteStream,
+    private readonly onWritten?: (bytes: number) => void,
+  ) {}
 
   async write(piece: Buffer): Promise<void> {
     if (this.used + piece.length > this.buf.length) await this.flush();
@@ -32,6 +36,12 @@ export class BufferedWriter {
   }
 
   private async send(chunk: Buffer): Promise<void> {
-    if (!this.out.write(chunk)) await once(this.out, 'drain');
+    const onWritten = this.onWritten;
+    const written = onWritten
+      ? (err?: Error | null) => {
+          if (!err) onWritten(chunk.length);
+        }
+      : undefined;
+    if (!this.out.write(chunk, written)) await once(this.out, 'drain');
   }
 }

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { GatewayError } from '../errors.js';
 import { makeSpoolDir } from '../spool-dirs.js';
 import { BufferedWriter } from './buffered-writer.js';
+import { GrowingFile } from './growing-file.js';
 import { LayoutRecorder, type Terminator } from './layout.js';
 import { EventLoopYielder, isBlankLine, splitLineBatches } from './lines.js';
 import { lineError, parseBatchLine } from './validate-line.js';
@@ -46,11 +47,35 @@ export interface SpooledBatchInput {
 const EMPTY = Buffer.alloc(0);
 
 /**
+ * Lets a stream-through upload (domain/files/stream-through.ts) follow the spool while it is written: how much
+ * of the client's file has arrived, and each deployment's copy of the validated lines so far, read from disk.
+ */
+export class SpoolTap {
+  readonly template = new GrowingFile();
+  private placeholder: string | null = null;
+
+  constructor(readonly arrived: (bytes: number) => void = () => undefined) {}
+
+  /** Called by the spool as it starts. */
+  begin(path: string, placeholderJson: string): void {
+    this.template.path = path;
+    this.placeholder = placeholderJson;
+  }
+
+  /** The copy for a deployment whose model is `model`, as far as validated; ends once `template.release()`d. */
+  copyFor(model: string): AsyncIterable<Uint8Array> {
+    if (this.placeholder === null) throw new Error('SpoolTap read before the spool began');
+    return substitute(this.template.read(), this.placeholder, JSON.stringify(model));
+  }
+}
+
+/**
  * One streaming pass over the client's bytes: check every line, enforce the limits, write the template and the
- * layout. Nothing reaches a provider until this has succeeded, so a bad line costs the user nothing upstream.
+ * layout. No provider gets a whole copy until this has succeeded, so a bad line costs the user nothing upstream
+ * (with a `tap`, copies may follow the template while it is written, but their ends wait: stream-through.ts).
  * The pass gives the event loop a turn every few milliseconds, so a large upload never stalls other requests.
  */
-export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits: SpoolLimits, signal?: AbortSignal): Promise<SpooledBatchInput> {
+export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits: SpoolLimits, signal?: AbortSignal, tap?: SpoolTap): Promise<SpooledBatchInput> {
   const dir = await makeSpoolDir('spool');
   const path = join(dir, 'input.jsonl');
   const layoutPath = join(dir, 'layout.jsonl');
@@ -59,7 +84,8 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
   const placeholderBytes = Buffer.from(placeholderJson);
   const newline = Buffer.from('\n');
   const out = createWriteStream(path);
-  const writer = new BufferedWriter(out);
+  const writer = new BufferedWriter(out, tap && ((bytes) => tap.template.grew(bytes)));
+  tap?.begin(path, placeholderJson);
   const layoutOut = createWriteStream(layoutPath);
   const layoutWriter = new BufferedWriter(layoutOut);
   const layout = new LayoutRecorder(layoutWriter);
@@ -84,6 +110,7 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
           'file_too_large',
         );
       }
+      tap?.arrived(originalBytes);
       yield chunk;
     }
   }
@@ -152,6 +179,7 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
       throw new GatewayError('invalid_request', 'File contains no requests', 'file', 'empty_file');
     }
   } catch (err) {
+    tap?.template.fail(err as Error); // before the folder goes: a reader must stop at its next step, not read a gap
     // A write still in flight fails once the stream is destroyed; that error must not crash the process.
     for (const stream of [out, layoutOut]) {
       stream.on('error', () => undefined);
@@ -210,7 +238,26 @@ async function* substitute(chunks: AsyncIterable<Buffer>, from: string, to: stri
   if (rest?.length) yield replaceAll(rest, needle, replacement);
 }
 
+/**
+ * Every `needle` in `buf` replaced. `buf` is the caller's own (a chunk just read from disk, or a copy): when the
+ * replacement is no longer than the needle (the placeholder is 43 bytes, longer than most model names) the
+ * bytes are moved down in place, which saves allocating and filling a second buffer for every chunk of every
+ * copy (that copy and its page faults were the upload's top frame in the profile).
+ */
 function replaceAll(buf: Buffer, needle: Buffer, replacement: Buffer): Buffer {
+  if (replacement.length <= needle.length) {
+    let write = 0;
+    let start = 0;
+    for (let at = buf.indexOf(needle); at !== -1; at = buf.indexOf(needle, start)) {
+      if (write !== start) buf.copyWithin(write, start, at);
+      write += at - start;
+      write += replacement.copy(buf, write);
+      start = at + needle.length;
+    }
+    if (start === 0) return buf;
+    if (write !== start) buf.copyWithin(write, start);
+    return buf.subarray(0, write + buf.length - start);
+  }
   const parts: Buffer[] = [];
   let start = 0;
   for (let at = buf.indexOf(needle); at !== -1; at = buf.indexOf(needle, start)) {

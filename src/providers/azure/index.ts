@@ -1,7 +1,10 @@
 import type { Deployment } from '../../config/types.js';
 import { UpstreamClient, type UpstreamObserver } from '../http/client.js';
 import { OpenAICompatibleProvider } from '../openai-compatible.js';
-import type { ProviderBatch, ProviderFile } from '../types.js';
+import type { ProviderBatch, ProviderFile, UploadRequest } from '../types.js';
+
+/** Azure keeps uploaded files 14–30 days only (upstream-batch-apis.md §4): a shorter expiry is raised to 14 days. */
+const MIN_FILE_EXPIRY_SECONDS = 1_209_600;
 
 /**
  * Azure OpenAI: `{api_base}/openai/...?api-version=…` with an `api-key` header (the dated API), or the v1 API
@@ -24,6 +27,11 @@ export function createAzureProvider(d: Deployment, secrets: string[] = [d.apiKey
 
 /** Azure's Batch objects differ from OpenAI's in small ways (upstream-batch-apis.md §4); fix them here, once. */
 export class AzureProvider extends OpenAICompatibleProvider {
+  override uploadFile(req: UploadRequest, signal?: AbortSignal): Promise<ProviderFile> {
+    const e = req.expiresAfter;
+    return super.uploadFile(e && e.seconds < MIN_FILE_EXPIRY_SECONDS ? { ...req, expiresAfter: { ...e, seconds: MIN_FILE_EXPIRY_SECONDS } } : req, signal);
+  }
+
   protected override normaliseBatch(batch: ProviderBatch): ProviderBatch {
     const counts = batch.request_counts;
     return {

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * A multipart/form-data body for a file upload, streamed: the file part comes from an async iterable and
- * Content-Length is computed up front from the known file size.
+ * Content-Length is computed up front from the file size when it is known (else the body goes chunked).
  */
 export function multipartUpload(
   fields: Record<string, string>,
-  file: { name: string; filename: string; contentType: string; bytes: number; body: () => AsyncIterable<Uint8Array> },
+  file: { name: string; filename: string; contentType: string; bytes?: number; body: () => AsyncIterable<Uint8Array> },
 ) {
   const boundary = `----sluice${randomBytes(12).toString('hex')}`;
   let head = '';
@@ -20,7 +20,7 @@ export function multipartUpload(
   const tailBuf = Buffer.from(`\r\n--${boundary}--\r\n`);
   return {
     contentType: `multipart/form-data; boundary=${boundary}`,
-    contentLength: headBuf.length + file.bytes + tailBuf.length,
+    contentLength: file.bytes === undefined ? undefined : headBuf.length + file.bytes + tailBuf.length,
     async *body() {
       yield headBuf;
       yield* file.body();

@@ -126,6 +126,9 @@ export function multipartUpload(req: IncomingMessage, headers: IncomingHttpHeade
       await finished;
       return formFields(fields, filename);
     },
+    // While the file part streams: the fields sent before it, when `purpose` is among them (clients that put
+    // the fields first), unchecked like `fields`. The OpenAI SDK sends the file first: then this stays undefined.
+    fieldsSoFar: () => (currentFile && !failure && fields.has('purpose') ? formFields(fields, filename) : undefined),
   };
 }
 
