@@ -15,6 +15,9 @@ import type {
  * Provider folders supply the client (base URL, auth, api-version) and normalise their quirks.
  */
 export class OpenAICompatibleProvider implements BatchProvider {
+  /** A multipart body goes out chunked when its length is not known. */
+  readonly streamsUploads = true;
+
   constructor(protected readonly http: UpstreamClient) {}
 
   async uploadFile(req: UploadRequest, signal?: AbortSignal): Promise<ProviderFile> {

@@ -61,6 +61,11 @@ export interface ContentStream {
 
 /** The one interface every provider folder implements (see providers/registry.ts). */
 export interface BatchProvider {
+  /**
+   * Whether `uploadFile` can send a copy whose length is not known yet (`bytes` unset: chunked), as it arrives.
+   * Only such deployments take a stream-through upload (domain/files/stream-through.ts).
+   */
+  readonly streamsUploads: boolean;
   uploadFile(req: UploadRequest, signal?: AbortSignal): Promise<ProviderFile>;
   getFile(id: string): Promise<ProviderFile>;
   deleteFile(id: string): Promise<void>;

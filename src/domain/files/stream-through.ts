@@ -1,7 +1,7 @@
 import type { Deployment } from '../../config/types.js';
 import { mayUseGroup } from '../access/visibility.js';
 import type { Principal } from '../access/principal.js';
-import type { Gateway } from '../gateway.js';
+import { providerFor, type Gateway } from '../gateway.js';
 import { SpoolTap } from '../jsonl/spool.js';
 import type { UploadFields, UploadSource } from './upload.js';
 import { writeReplicas, type WrittenReplica } from './write-replicas.js';
@@ -12,9 +12,6 @@ import { writeReplicas, type WrittenReplica } from './write-replicas.js';
  * bad line in it then costs nothing upstream, not even a cut-off request.
  */
 export const STREAM_THROUGH_AFTER_BYTES = 8 * 1024 * 1024;
-
-/** Wire formats that take the copy as one streamed multipart body (Vertex writes two GCS objects from it, translated). */
-const STREAMABLE_PROVIDERS = new Set(['openai', 'azure']);
 
 /**
  * The managed upload as a stream-through: when the upload's fields are known before its content (gRPC's
@@ -113,7 +110,7 @@ function streamableTargets(gw: Gateway, principal: Principal, fields: UploadFiel
     if (!group || !mayUseGroup(principal, name)) return undefined;
     deployments.push(...group.deployments);
   }
-  return deployments.every((d) => STREAMABLE_PROVIDERS.has(d.provider)) ? deployments : undefined;
+  return deployments.every((d) => providerFor(gw, d.id).streamsUploads) ? deployments : undefined;
 }
 
 function sameFields(a: UploadFields, b: UploadFields): boolean {

@@ -34,6 +34,9 @@ export function createVertexProvider(d: Deployment, secrets: string[] = [], obse
 }
 
 export class VertexProvider implements BatchProvider {
+  /** The copy is translated and read twice (the Gemini lines and the OpenAI-format request copy): whole files only. */
+  readonly streamsUploads = false;
+
   constructor(
     private readonly deployment: Deployment,
     private readonly auth: JWT,
