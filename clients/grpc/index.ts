@@ -23,6 +23,38 @@ export {
   type FileServiceClient,
 } from './gen/sluice/v1/files.js';
 
+/** A failed call throws a ClientError: `err.code` is a Status, `err.details` the message. */
+export { ClientError, Metadata, Status, type CallOptions } from 'nice-grpc';
+
+/**
+ * The OpenAI error's fields that a failed call's trailers carry (`sluice-error-type`, `-param`, `-code`,
+ * `retry-after`). gRPC trailers are printable ASCII: the gateway percent-encodes a param or code that is not.
+ */
+export interface SluiceErrorFields {
+  /** OpenAI's error `type`: `invalid_request_error`, `authentication_error`, `permission_error`, `rate_limit_error`, `server_error`. */
+  type: string;
+  param: string | null;
+  code: string | null;
+  /** Seconds to wait before retrying (RESOURCE_EXHAUSTED from a 429, UNAVAILABLE). */
+  retryAfter: number | null;
+}
+
+/**
+ * The OpenAI error's fields from a call's trailers, or null when they carry none (a successful call, or an error
+ * that did not come from the gateway). Trailers come through the call's `onTrailer` option:
+ * `client.files.getFile({ fileId }, { onTrailer: (t) => (trailer = t) })`.
+ */
+export function sluiceErrorFields(trailer: Metadata | undefined): SluiceErrorFields | null {
+  const type = trailer?.get('sluice-error-type');
+  if (typeof type !== 'string') return null;
+  const text = (key: string) => {
+    const v = trailer?.get(key);
+    return typeof v === 'string' ? v : null;
+  };
+  const retryAfter = Number(text('retry-after'));
+  return { type, param: text('sluice-error-param'), code: text('sluice-error-code'), retryAfter: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null };
+}
+
 /** Upload chunks the server accepts: at most 1 MiB each. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
 /** What uploadRequests sends by default: the largest chunk, the fastest (grpc_upload.ratio in bench/run.ts). */
