@@ -17,8 +17,9 @@ import ts from 'typescript';
 const { values } = parseArgs({ options: { bundle: { type: 'boolean', default: false } } });
 const dir = process.cwd();
 const dist = join(dir, 'dist');
-const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; dependencies?: object; peerDependencies?: object };
+const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
 
+checkVersions();
 rmSync(dist, { recursive: true, force: true });
 emit(join(dir, 'tsconfig.build.json'));
 if (values.bundle) bundleTypes(join(dir, 'index.ts'), join(dist, 'index.d.ts'));
@@ -53,6 +54,20 @@ function bundleTypes(entry: string, out: string): void {
   const program = ts.createProgram([out], { strict: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2023, lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'], types: ['node'], skipLibCheck: true });
   const diagnostics = ts.getPreEmitDiagnostics(program);
   if (diagnostics.length) fail(`the bundled ${relative(dir, out)} does not compile by itself:\n${format(diagnostics)}`);
+}
+
+/**
+ * Each dependency is the version the gateway is built and tested with (the root package.json), exactly or as a
+ * caret range from it. tRPC's are exact: the bundled router types are written against @trpc/server's own.
+ */
+function checkVersions(): void {
+  const root = JSON.parse(readFileSync(resolve(dir, '../../package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  const rootVersions: Record<string, string> = { ...root.devDependencies, ...root.dependencies };
+  const problems = Object.entries({ ...pkg.dependencies }).filter(([name, range]) => {
+    const tested = rootVersions[name]?.replace(/^\^/, '');
+    return !tested || !(name.startsWith('@trpc/') ? [tested] : [tested, `^${tested}`]).includes(range);
+  });
+  if (problems.length) fail(`dependencies differ from the gateway's (package.json at the root): ${problems.map(([n, r]) => `${n}@${r} (root: ${rootVersions[n] ?? 'none'})`).join(', ')}`);
 }
 
 /** Imports of every .js and .d.ts in dist/: static, dynamic, `import("…")` types and `/// <reference types>`. */
