@@ -1,4 +1,4 @@
-import { createChannel, createClientFactory, Metadata, type Channel } from 'nice-grpc';
+import { createChannel, createClientFactory, Metadata, type Channel, type ClientMiddleware } from 'nice-grpc';
 import { BatchServiceDefinition, type BatchServiceClient } from './gen/sluice/v1/batches.js';
 import { FileServiceDefinition, type FileServiceClient, type FileChunk, type UploadFileMetadata, type UploadFileRequest } from './gen/sluice/v1/files.js';
 
@@ -69,15 +69,20 @@ export interface SluiceGrpcClient {
 
 /**
  * Typed sluice.v1 clients for `host:port` (plain text; `https://host:port` for TLS), sending
- * `authorization: Bearer <key>` with every call.
+ * `authorization: Bearer <key>` with every call. A call's own metadata (`{ metadata: Metadata({ 'idempotency-key':
+ * … }) }`) is added to, not replaced: nice-grpc's default call options would be, and the key with them.
  */
 export function createSluiceGrpcClient(address: string, key: string): SluiceGrpcClient {
   const channel = createChannel(address, undefined, { 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
-  const metadata = Metadata({ authorization: `Bearer ${key}` });
-  const factory = createClientFactory();
+  const withKey: ClientMiddleware = async function* (call, options) {
+    const metadata = Metadata(options.metadata);
+    if (!metadata.has('authorization')) metadata.set('authorization', `Bearer ${key}`);
+    return yield* call.next(call.request, { ...options, metadata });
+  };
+  const factory = createClientFactory().use(withKey);
   return {
-    files: factory.create(FileServiceDefinition, channel, { '*': { metadata } }),
-    batches: factory.create(BatchServiceDefinition, channel, { '*': { metadata } }),
+    files: factory.create(FileServiceDefinition, channel),
+    batches: factory.create(BatchServiceDefinition, channel),
     channel,
     close: () => channel.close(),
   };

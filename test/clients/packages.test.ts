@@ -97,7 +97,7 @@ describe('the clients as packages: packed, installed in a project of their own, 
   }, STEP_TIMEOUT_MS * 3);
 
   it(
-    'gRPC: upload, create, get, watch, download, list, cancel, delete; errors are ClientErrors with the OpenAI fields in the trailers',
+    'gRPC: upload, create, get, watch, download, list, cancel, an idempotent create, delete; errors are ClientErrors with the OpenAI fields in the trailers',
     async () => {
       const project = await projects.grpc;
       const out = await step('usage.ts (grpc)', process.execPath, ['usage.ts', CLIENTS.grpc.address(s), MASTER_KEY], project);
@@ -114,6 +114,7 @@ describe('the clients as packages: packed, installed in a project of their own, 
       expect(r.listedBatch && r.listedFile).toBe(true);
       expect(['cancelling', 'cancelled']).toContain(r.cancelled.status);
       expect(r.cancelled.metadata).toEqual({ from: 'package' });
+      expect(r.idempotent).toBe(true);
       expect(r.deleted).toEqual({ id: r.file.id, deleted: true });
       expect(r.missing).toEqual({
         code: 'NOT_FOUND',
@@ -125,7 +126,7 @@ describe('the clients as packages: packed, installed in a project of their own, 
   );
 
   it(
-    'tRPC: upload, create, retrieve, watch, download, list, cancel, delete; errors are TRPCClientErrors with data.openai',
+    'tRPC: upload, create, retrieve, watch, download, list, cancel, an idempotent create, delete; errors are TRPCClientErrors with data.openai',
     async () => {
       const project = await projects.trpc;
       const out = await step('usage.ts (trpc)', process.execPath, ['usage.ts', CLIENTS.trpc.address(s), MASTER_KEY], project);
@@ -139,6 +140,7 @@ describe('the clients as packages: packed, installed in a project of their own, 
       expect(r.outputIds).toEqual(['pkg-1', 'pkg-2', 'pkg-3']);
       expect(r.listedBatch && r.listedFile).toBe(true);
       expect(['cancelling', 'cancelled']).toContain(r.cancelled);
+      expect(r.idempotent).toBe(true);
       expect(r.deleted).toMatchObject({ id: r.file.id, deleted: true });
       expect(r.missing).toEqual({
         code: 'NOT_FOUND',

@@ -10,8 +10,8 @@ import {
   Status,
   TERMINAL_BATCH_STATUSES,
   uploadRequests,
+  Metadata,
   type Batch,
-  type Metadata,
 } from '@sluice/grpc-client';
 
 const [address, key] = process.argv.slice(2);
@@ -37,6 +37,10 @@ try {
   const files = await sluice.files.listFiles({});
   const second = await sluice.batches.createBatch({ inputFileId: file.id, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: { from: 'package' } });
   const cancelled = await sluice.batches.cancelBatch({ batchId: second.id });
+  // A call's own metadata keeps the client's key: a retried create with the same idempotency key is the same batch.
+  const keyed = { metadata: Metadata({ 'idempotency-key': `usage-${file.id}` }) };
+  const once = await sluice.batches.createBatch({ inputFileId: file.id, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: {} }, keyed);
+  const again = await sluice.batches.createBatch({ inputFileId: file.id, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: {} }, keyed);
   const deleted = await sluice.files.deleteFile({ fileId: file.id });
 
   let trailer: Metadata | undefined;
@@ -63,6 +67,7 @@ try {
       listedBatch: batches.data.some((b) => b.id === created.id),
       listedFile: files.data.some((f) => f.id === file.id),
       cancelled: { status: cancelled.status, metadata: cancelled.metadata },
+      idempotent: once.id === again.id,
       deleted: { id: deleted.id, deleted: deleted.deleted },
       missing: { code: Status[missing.code], details: missing.details, fields: sluiceErrorFields(trailer) },
     }),

@@ -36,6 +36,9 @@ const batches = await sluice.batches.list.query({ limit: 100 });
 const files = await sluice.files.list.query({});
 const second = await sluice.batches.create.mutate({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
 const cancelled = await sluice.batches.cancel.mutate({ batch_id: second.id });
+const keyed = { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', idempotency_key: `usage-${file.id}` } as const;
+const once = await sluice.batches.create.mutate(keyed);
+const again = await sluice.batches.create.mutate(keyed);
 const deleted = await sluice.files.delete.mutate({ file_id: file.id });
 
 let missing: unknown;
@@ -61,6 +64,7 @@ console.log(
     listedBatch: batches.data.some((b) => b.id === created.id),
     listedFile: files.data.some((f) => f.id === file.id),
     cancelled: cancelled.status,
+    idempotent: once.id === again.id,
     deleted,
     missing: { code: missing.data?.code, httpStatus: missing.data?.httpStatus, openai: missing.data?.openai, message: missing.message },
   }),
