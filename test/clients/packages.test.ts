@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,8 +34,8 @@ async function step(what: string, file: string, args: string[], cwd: string): Pr
 
 /**
  * A project that knows nothing of the repo: the client's tarball (`npm pack` in clients/<name>) installed into
- * it, and usage.ts (test/clients/usage/<name>.ts) typechecked by the repo's tsc. Only @types/node comes from the
- * repo, as any Node project has it.
+ * it, and usage.ts (test/clients/usage/<name>.ts) and the README's full-flow example typechecked by the repo's
+ * tsc. Only @types/node comes from the repo, as any Node project has it.
  */
 async function installedProject(work: string, client: ClientName): Promise<string> {
   const dir = join(work, client);
@@ -68,10 +68,15 @@ async function installedProject(work: string, client: ClientName): Promise<strin
         verbatimModuleSyntax: true,
         erasableSyntaxOnly: true,
       },
-      files: ['usage.ts'],
+      files: ['usage.ts', 'readme.ts'],
     }),
   );
   copyFileSync(join(REPO, 'test/clients/usage', `${client}.ts`), join(project, 'usage.ts'));
+  // The README's full-flow example is checked too (typechecked only: it names a file and a fixed address).
+  const readme = readFileSync(join(REPO, 'clients', client, 'README.md'), 'utf8');
+  const example = /^## The whole flow$[\s\S]*?^```ts$\n([\s\S]*?)^```$/m.exec(readme)?.[1];
+  expect(example, `clients/${client}/README.md: a ts block under "## The whole flow"`).toBeTruthy();
+  writeFileSync(join(project, 'readme.ts'), example ?? '');
   await step(`npm install (${client})`, 'npm', ['install', join(dir, packed[0].filename), '--prefer-offline', '--no-audit', '--no-fund'], project);
   await step(`tsc (${client})`, process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', project], project);
   return project;
