@@ -6,13 +6,30 @@ import {
   httpSubscriptionLink,
   isNonJsonSerializable,
   splitLink,
+  TRPCClientError,
   type TRPCClient,
 } from '@trpc/client';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { EventSource } from 'eventsource';
-import type { TrpcHttpRouter as AppRouter } from '../../src/transports/trpc/http-router.js';
+import type { AppRouter } from './app-router.js';
 
+export { TRPCClientError };
 export type { AppRouter };
 export type SluiceClient = TRPCClient<AppRouter>;
+/** Each procedure's input and output by path, e.g. `RouterOutputs['batches']['retrieve']`. */
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+/** OpenAI's Batch and File objects, as the gateway returns them. */
+export type Batch = RouterOutputs['batches']['retrieve'];
+export type FileObject = RouterOutputs['files']['retrieve'];
+
+/**
+ * What a failed call throws: `err.data.code` is tRPC's code (`NOT_FOUND`…), `err.data.httpStatus` the HTTP
+ * status, and `err.data.openai` the OpenAI error's `type`, `param` and `code` (null for errors the gateway did
+ * not raise itself, e.g. a connection refused).
+ */
+export type SluiceClientError = TRPCClientError<AppRouter>;
+export const isSluiceClientError = (err: unknown): err is SluiceClientError => err instanceof TRPCClientError;
 
 /**
  * A typed tRPC client for a sluice gateway (`url` is the gateway's HTTP address, e.g. http://127.0.0.1:4000;

@@ -10,8 +10,26 @@ const iso = (seconds: number | null | undefined) => {
   return Number.isFinite(date.getTime()) ? date.toISOString() : null;
 };
 
-/** LiteLLM's key info shape. `token` is the key's ID (LiteLLM: the hashed token); the secret is never here. */
-export function toKeyInfo(k: VirtualKey) {
+/**
+ * LiteLLM's key info shape. `token` is the key's ID (LiteLLM: the hashed token); the secret is never here.
+ * Spelled out rather than inferred from the entity, whose ORM brands (`Opt<…>`) would reach the clients' types.
+ */
+export interface KeyInfo {
+  token: string;
+  key_name: string;
+  key_alias: string | null;
+  models: string[];
+  user_id: string | null;
+  team_id: string | null;
+  spend: number | string;
+  max_budget: number | string | null;
+  expires: string | null;
+  metadata: Record<string, unknown>;
+  allow_provider_routes: boolean;
+  created_at: string | null;
+}
+
+export function toKeyInfo(k: VirtualKey): KeyInfo {
   return {
     token: k.id,
     key_name: k.keyName,
@@ -27,4 +45,3 @@ export function toKeyInfo(k: VirtualKey) {
     created_at: iso(k.createdAt),
   };
 }
-export type KeyInfo = ReturnType<typeof toKeyInfo>;

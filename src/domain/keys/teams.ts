@@ -13,7 +13,18 @@ export interface NewTeamInput {
   metadata?: Record<string, unknown> | null;
 }
 
-export function toTeamInfo(t: Team) {
+/** LiteLLM's team info shape; spelled out so that the entity's ORM brands (`Opt<…>`) stay out of the clients' types. */
+export interface TeamInfo {
+  team_id: string;
+  team_alias: string | null;
+  models: string[];
+  spend: number | string;
+  max_budget: number | string | null;
+  metadata: Record<string, unknown>;
+  created_at: string;
+}
+
+export function toTeamInfo(t: Team): TeamInfo {
   return {
     team_id: t.id,
     team_alias: t.alias ?? null,

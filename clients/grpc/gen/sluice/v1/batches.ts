@@ -48,7 +48,10 @@ export interface BatchUsage {
   totalTokens: number;
 }
 
-/** OpenAI's Batch object. Unset optional fields are JSON's nulls; an empty `metadata` map is null. */
+/**
+ * OpenAI's Batch object. Unset optional fields are absent (`undefined` in the TypeScript client, where
+ * OpenAI's JSON has null); `metadata` is always a map, empty when the batch has none.
+ */
 export interface Batch {
   id: string;
   /** Always "batch". */
