@@ -1,10 +1,10 @@
 import type { CallContext } from 'nice-grpc';
-import { bearerToken } from '../../api/bearer-token.js';
+import { bearerToken } from '../bearer-token.js';
 import { createCaller } from '../../api/router.js';
 import { createContext } from '../../api/trpc.js';
 import type { Gateway } from '../../domain/gateway.js';
 
-/** The key from the call's metadata, read as REST reads headers (api/bearer-token.ts). */
+/** The key from the call's metadata, read as REST reads headers (transports/bearer-token.ts). */
 export const bearerTokenFrom = (context: CallContext): string | undefined => bearerToken((name) => {
   const value = context.metadata.get(name);
   return typeof value === 'string' ? value : undefined;

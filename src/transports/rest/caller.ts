@@ -1,10 +1,10 @@
 import type { FastifyRequest } from 'fastify';
-import { bearerToken } from '../../api/bearer-token.js';
+import { bearerToken } from '../bearer-token.js';
 import { createCaller } from '../../api/router.js';
 import { createContext } from '../../api/trpc.js';
 import type { Gateway } from '../../domain/gateway.js';
 
-/** The request's key (api/bearer-token.ts); a repeated header counts as absent. */
+/** The request's key (transports/bearer-token.ts); a repeated header counts as absent. */
 export function requestToken(req: FastifyRequest): string | undefined {
   return bearerToken((name) => {
     const value = req.headers[name];
