@@ -173,3 +173,16 @@ describe('spoolBatchInput', () => {
     await expect(spooling).rejects.toMatchObject({ code: 'invalid_json_line' });
   });
 });
+
+describe('spoolBatchInput after dispose', () => {
+  // As for the pass-through spool (raw-spool.test.ts): a copy's body or the layout asked for after the spool is
+  // gone, and never read, must not open a file in a stream nobody listens to (an uncaught ENOENT).
+  it('a copy or the layout asked for after dispose and never read does not fail the process', async () => {
+    const spool = await spoolBatchInput(chunks([`${line('a')}\n`]), limits);
+    await spool.dispose();
+    spool.read('m');
+    spool.layout(1024);
+    await new Promise((r) => setTimeout(r, 200)); // an open that fails would have failed by now
+    await expect(collect(spool.read('m'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});

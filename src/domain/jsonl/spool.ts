@@ -203,8 +203,8 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
     models,
     blankLines,
     bytesFor: (model) => templateBytes + lineCount * perLine(model),
-    read: (model) => substitute(createReadStream(path, { highWaterMark: 256 * 1024 }), placeholderJson, JSON.stringify(model)),
-    layout: (chunkBytes) => createReadStream(layoutPath, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>,
+    read: (model) => substitute(readLazily(path, 256 * 1024), placeholderJson, JSON.stringify(model)),
+    layout: (chunkBytes) => readLazily(layoutPath, chunkBytes),
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }
@@ -266,4 +266,13 @@ function replaceAll(buf: Buffer, needle: Buffer, replacement: Buffer): Buffer {
   }
   parts.push(buf.subarray(start));
   return Buffer.concat(parts);
+}
+
+/**
+ * A spooled file, opened only when its first chunk is asked for. A copy's body may be asked for (an upstream
+ * retry) after the upload has failed and the spool is gone, and never read: a stream opened eagerly would then
+ * fail with nobody listening, an uncaught ENOENT that ends the process.
+ */
+async function* readLazily(path: string, chunkBytes: number): AsyncGenerator<Buffer> {
+  yield* createReadStream(path, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>;
 }
