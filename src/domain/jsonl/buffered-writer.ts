@@ -36,6 +36,8 @@ export class BufferedWriter {
   }
 
   private async send(chunk: Buffer): Promise<void> {
+    // A stream that has failed takes no more writes and would never emit 'drain': fail instead of waiting.
+    if (this.out.destroyed) throw this.out.errored ?? new Error('The spool file was closed');
     const onWritten = this.onWritten;
     const written = onWritten
       ? (err?: Error | null) => {

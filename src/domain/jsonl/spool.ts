@@ -88,6 +88,14 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
   tap?.begin(path, placeholderJson);
   const layoutOut = createWriteStream(layoutPath);
   const layoutWriter = new BufferedWriter(layoutOut);
+  // A failed write (a full disk) must become this upload's error: between two waits for 'drain' nobody else
+  // listens, and an 'error' event without a listener ends the process.
+  let writeFailed: Error | null = null;
+  for (const stream of [out, layoutOut]) {
+    stream.on('error', (err) => {
+      writeFailed ??= err;
+    });
+  }
   const layout = new LayoutRecorder(layoutWriter);
   const seen = new Map<string, number>();
   const models = new Map<string, number>();
@@ -118,6 +126,7 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
   try {
     for await (const batch of splitLineBatches(counted())) {
       if (signal?.aborted) throw signal.reason;
+      if (writeFailed) throw writeFailed;
       const { buf, starts, ends, counts } = batch;
       for (let i = 0; i < starts.length; i++) {
         if (counts[i] > 1) {
@@ -174,17 +183,15 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
     await layoutWriter.flush();
     out.end();
     layoutOut.end();
+    if (writeFailed) throw writeFailed; // 'finish' would never come
     await Promise.all([once(out, 'finish'), once(layoutOut, 'finish')]);
     if (lines === 0 || endpoint === null) {
       throw new GatewayError('invalid_request', 'File contains no requests', 'file', 'empty_file');
     }
   } catch (err) {
     tap?.template.fail(err as Error); // before the folder goes: a reader must stop at its next step, not read a gap
-    // A write still in flight fails once the stream is destroyed; that error must not crash the process.
-    for (const stream of [out, layoutOut]) {
-      stream.on('error', () => undefined);
-      stream.destroy();
-    }
+    // A write still in flight fails once the stream is destroyed: the listener above takes that error.
+    for (const stream of [out, layoutOut]) stream.destroy();
     // A destroyed stream may still be opening its file: removing the folder before it has closed failed with
     // ENOTEMPTY, which replaced the user's error (a 500) and left the spool behind (found by test/fuzz).
     await Promise.all([out, layoutOut].map((stream) => (stream.closed ? undefined : once(stream, 'close'))));
