@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { trpcHttpRouter, type TrpcHttpRouter } from './http-router.js';
 import { GatewayError } from '../../domain/errors.js';
 import type { Gateway } from '../../domain/gateway.js';
+import { maxStreamedBodyBytes } from './body-flow.js';
 import { createHttpContext } from './context.js';
 
 /**
@@ -19,7 +20,7 @@ export function registerTrpc(app: FastifyInstance, gw: Gateway): void {
           router: trpcHttpRouter,
           createContext: (opts) => createHttpContext(gw, opts),
           // JSON bodies are bounded by Fastify's bodyLimit; this bounds streamed ones (forms, octet streams).
-          maxBodySize: gw.config.limits.maxFileBytes + 1024 * 1024,
+          maxBodySize: maxStreamedBodyBytes(gw.config.limits.maxFileBytes),
           // Callers get a generic message for unexpected errors (api/trpc.ts); the details go to the log.
           onError: ({ error, path }) => {
             if (GatewayError.from(error).kind === 'internal') {
