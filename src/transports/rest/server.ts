@@ -13,6 +13,7 @@ import { rawErrorResponse, toOpenAIError } from './errors.js';
 import { registerFileRoutes } from './files-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerTrpc } from '../trpc/plugin.js';
+import { isTrpcUrl, trpcWireError } from '../trpc/wire-errors.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
 import { registerModelRoutes } from './models-routes.js';
 import { registerProviderRoutes } from './provider-routes.js';
@@ -44,9 +45,10 @@ export function buildRestServer({ gw, isReady, logger, metrics }: RestOptions): 
     requestTimeout: requestTimeoutMs,
     // IDs are at most 255 characters; longer path parameters reach the handler up to here and get its 404.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
-    // Errors before routing (a bad URL, a path parameter past the limit): OpenAI's envelope, not Fastify's.
-    frameworkErrors: (err, _req, reply) => {
-      const mapped = toOpenAIError(err);
+    // Errors before routing (a bad URL, a path parameter past the limit): OpenAI's envelope, not Fastify's (under
+    // /trpc, tRPC's error shape).
+    frameworkErrors: (err, req, reply) => {
+      const mapped = isTrpcUrl(req.url) ? trpcWireError(err, undefined) : toOpenAIError(err);
       void (reply as unknown as FastifyReply).code(mapped.status).send(mapped.body);
     },
     // Errors of Node's HTTP parser and its timeouts (408 request timeout, 431 headers too large, broken framing).
