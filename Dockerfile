@@ -20,4 +20,5 @@ EXPOSE 4000 50051
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 # node itself is PID 1 (no npx/npm in between), so `docker stop`'s SIGTERM reaches the server and it drains.
-CMD ["node", "--disable-warning=ExperimentalWarning", "--import", "tsx", "src/main.ts", "--host", "0.0.0.0", "--config", "/app/config.yaml"]
+# --experimental-async-context-frame: AsyncLocalStorage without promise hooks on every promise (see package.json start).
+CMD ["node", "--experimental-async-context-frame", "--disable-warning=ExperimentalWarning", "--import", "tsx", "src/main.ts", "--host", "0.0.0.0", "--config", "/app/config.yaml"]

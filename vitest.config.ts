@@ -10,6 +10,9 @@ export default defineConfig({
     // The JSON report gives .ci/run its exact pass/fail counts.
     reporters: ['default', ['json', { outputFile: 'test-results.json' }]],
     env: { NODE_OPTIONS: '--disable-warning=ExperimentalWarning' },
+    // The gateways the tests start in-process run as `npm start` runs them (package.json): AsyncLocalStorage
+    // (MikroORM's contexts) on async context frames instead of promise hooks on every promise.
+    execArgv: ['--experimental-async-context-frame'],
     projects: [
       {
         extends: true,

@@ -72,7 +72,7 @@ writeFileSync(
   }),
 );
 
-const gateway = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', 'tsx', 'src/main.ts', '--config', configPath, '--port', '0', '--grpc-port', '-1', '--log-level', 'warn'], {
+const gateway = spawn(process.execPath, ['--experimental-async-context-frame', '--disable-warning=ExperimentalWarning', '--import', 'tsx', 'src/main.ts', '--config', configPath, '--port', '0', '--grpc-port', '-1', '--log-level', 'warn'], {
   cwd: ROOT,
   env: { ...process.env, DATABASE_URL: db.url, MALLOC_MMAP_THRESHOLD_: '131072' }, // as npm start runs it
   stdio: ['ignore', 'pipe', 'inherit'],
