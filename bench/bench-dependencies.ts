@@ -19,7 +19,7 @@ function installed(): boolean {
  */
 export function ensureBenchDependencies(): void {
   if (installed()) return;
-  console.log('installing the bench\'s own dependencies into bench/node_modules (first run) …');
+  console.log("installing the bench's own dependencies into bench/node_modules (first run) …");
   const npm = process.env.npm_execpath;
   const [command, args] = npm && npm.endsWith('.js') ? [process.execPath, [npm]] : ['npm', []];
   const r = spawnSync(command, [...args, 'ci', '--no-audit', '--no-fund'], { cwd: benchDir, stdio: 'inherit' });

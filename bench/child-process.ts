@@ -23,7 +23,14 @@ const stoppers = new Set<() => Promise<void>>();
  * Spawns a command and waits for a line on stdout or stderr that matches `ready` (the process prints its address
  * when it listens). Its output is otherwise drained (and kept, to explain a failure to start).
  */
-export async function startChild(label: string, command: string, args: string[], ready: RegExp, options: SpawnOptions = {}, timeoutMs = 60_000): Promise<BenchChild> {
+export async function startChild(
+  label: string,
+  command: string,
+  args: string[],
+  ready: RegExp,
+  options: SpawnOptions = {},
+  timeoutMs = 60_000,
+): Promise<BenchChild> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   const exited = once(child, 'exit').catch(() => {});
   const gone = () => child.exitCode !== null || child.signalCode !== null;

@@ -47,7 +47,8 @@ function shortLocation(url: string, line: number): string {
 function moduleOf(location: string): string {
   if (!location) return '(native code, V8)';
   if (location.startsWith('node:')) return '(Node.js internals)';
-  if (location.startsWith('src/') || location.startsWith('clients/') || location.startsWith('dev/')) return location.split('/').slice(0, -1).join('/');
+  if (location.startsWith('src/') || location.startsWith('clients/') || location.startsWith('dev/'))
+    return location.split('/').slice(0, -1).join('/');
   const parts = location.split('/');
   return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
 }
@@ -102,7 +103,10 @@ export function summariseCpuProfile(path: string, fromUs = -Infinity, toUs = Inf
     entry.callers.set(caller, (entry.callers.get(caller) ?? 0) + worth);
     self.set(key, entry);
   }
-  const frames = [...self.values()].map(({ callers, ...f }) => ({ ...f, calledFrom: [...callers].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '' }));
+  const frames = [...self.values()].map(({ callers, ...f }) => ({
+    ...f,
+    calledFrom: [...callers].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '',
+  }));
   return { totalMs: totalUs / 1000, idleMs: idleUs / 1000, frames: frames.sort((a, b) => b.selfMs - a.selfMs) };
 }
 
@@ -118,11 +122,17 @@ export function formatTopFrames(title: string, summary: ProfileSummary, count = 
     '|---:|---:|---|---|---|',
     ...summary.frames
       .slice(0, count)
-      .map((f) => `| ${f.selfMs.toFixed(0)} | ${((100 * f.selfMs) / Math.max(busy, 1)).toFixed(1)} % | \`${f.name}\` | ${f.location} | ${f.calledFrom} |`),
+      .map(
+        (f) =>
+          `| ${f.selfMs.toFixed(0)} | ${((100 * f.selfMs) / Math.max(busy, 1)).toFixed(1)} % | \`${f.name}\` | ${f.location} | ${f.calledFrom} |`,
+      ),
   ];
   const modules = new Map<string, number>();
   for (const f of summary.frames) modules.set(moduleOf(f.location), (modules.get(moduleOf(f.location)) ?? 0) + f.selfMs);
   const byModule = [...modules].sort((a, b) => b[1] - a[1]).slice(0, 10);
-  lines.push('', `Self time by where the code comes from: ${byModule.map(([m, t]) => `${m} ${((100 * t) / Math.max(busy, 1)).toFixed(0)} %`).join(', ')}.`);
+  lines.push(
+    '',
+    `Self time by where the code comes from: ${byModule.map(([m, t]) => `${m} ${((100 * t) / Math.max(busy, 1)).toFixed(0)} %`).join(', ')}.`,
+  );
   return lines.join('\n');
 }

@@ -29,7 +29,9 @@ const whole = (min: number, max: number) => (v: string) => {
 const opts = new Command('npm run load --')
   .addOption(new Option('--duration <seconds>', 'how long the clients run').default(60).argParser(whole(5, 3600)))
   .addOption(new Option('--clients <n>', 'concurrent clients').default(100).argParser(whole(1, 1000)))
-  .addOption(new Option('--keys-per-team <n>', 'virtual keys per team (clients share them round-robin)').default(4).argParser(whole(1, 100)))
+  .addOption(
+    new Option('--keys-per-team <n>', 'virtual keys per team (clients share them round-robin)').default(4).argParser(whole(1, 100)),
+  )
   .parse()
   .opts<{ duration: number; clients: number; keysPerTeam: number }>();
 
@@ -64,19 +66,49 @@ writeFileSync(
   configPath,
   stringify({
     model_list: [
-      { model_name: GROUPS[0], litellm_params: { model: 'azure/gpt-4o-east', api_base: east.url, api_key: 'load-east', api_version: '2024-10-21' }, model_info: { id: 'east' } },
-      { model_name: GROUPS[0], litellm_params: { model: 'azure/gpt-4o-west', api_base: west.url, api_key: 'load-west', api_version: '2024-10-21' }, model_info: { id: 'west' } },
-      { model_name: GROUPS[1], litellm_params: { model: 'openai/gpt-4o-mini', api_base: `${openai.url}/v1`, api_key: 'load-openai' }, model_info: { id: 'mini' } },
+      {
+        model_name: GROUPS[0],
+        litellm_params: { model: 'azure/gpt-4o-east', api_base: east.url, api_key: 'load-east', api_version: '2024-10-21' },
+        model_info: { id: 'east' },
+      },
+      {
+        model_name: GROUPS[0],
+        litellm_params: { model: 'azure/gpt-4o-west', api_base: west.url, api_key: 'load-west', api_version: '2024-10-21' },
+        model_info: { id: 'west' },
+      },
+      {
+        model_name: GROUPS[1],
+        litellm_params: { model: 'openai/gpt-4o-mini', api_base: `${openai.url}/v1`, api_key: 'load-openai' },
+        model_info: { id: 'mini' },
+      },
     ],
     general_settings: { master_key: MASTER, batch_poll_interval_seconds: 5, batch_finalizing_poll_interval_seconds: 1 },
   }),
 );
 
-const gateway = spawn(process.execPath, ['--experimental-async-context-frame', '--disable-warning=ExperimentalWarning', '--import', 'tsx', 'src/main.ts', '--config', configPath, '--port', '0', '--grpc-port', '-1', '--log-level', 'warn'], {
-  cwd: ROOT,
-  env: { ...process.env, DATABASE_URL: db.url, MALLOC_MMAP_THRESHOLD_: '131072' }, // as npm start runs it
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const gateway = spawn(
+  process.execPath,
+  [
+    '--experimental-async-context-frame',
+    '--disable-warning=ExperimentalWarning',
+    '--import',
+    'tsx',
+    'src/main.ts',
+    '--config',
+    configPath,
+    '--port',
+    '0',
+    '--grpc-port',
+    '-1',
+    '--log-level',
+    'warn',
+  ],
+  {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: db.url, MALLOC_MMAP_THRESHOLD_: '131072' }, // as npm start runs it
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 const gatewayExit = once(gateway, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
 const logLines: string[] = [];
 const url = await new Promise<string>((resolve, reject) => {
@@ -89,13 +121,19 @@ const url = await new Promise<string>((resolve, reject) => {
 });
 
 async function admin(path: string, body: unknown): Promise<Record<string, string>> {
-  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as Record<string, string>;
 }
 const teams = await Promise.all(['load-a', 'load-b'].map((alias) => admin('/team/new', { team_alias: alias })));
 const keys = await Promise.all(
-  teams.flatMap((team, t) => Array.from({ length: opts.keysPerTeam }, async () => ({ team: t, key: (await admin('/key/generate', { team_id: team.team_id })).key }))),
+  teams.flatMap((team, t) =>
+    Array.from({ length: opts.keysPerTeam }, async () => ({ team: t, key: (await admin('/key/generate', { team_id: team.team_id })).key })),
+  ),
 );
 
 // --- measurements ----------------------------------------------------------------------------------------------
@@ -114,7 +152,13 @@ rss.push({ at: 0, bytes: vmRss() });
 const sampler = setInterval(() => rss.push({ at: Date.now() - started, bytes: vmRss() }), 1000);
 
 /** One call: its status (or 'error'/'timeout') and time go to `route`; returns the parsed JSON body on 2xx. */
-async function call(route: string, key: string, method: string, path: string, body?: FormData | object): Promise<Record<string, unknown> | null> {
+async function call(
+  route: string,
+  key: string,
+  method: string,
+  path: string,
+  body?: FormData | object,
+): Promise<Record<string, unknown> | null> {
   const t0 = performance.now();
   try {
     const res = await fetch(`${url}${path}`, {
@@ -142,7 +186,14 @@ function jsonl(group: string, lines: number, bad = false): string {
   const out: string[] = [];
   for (let i = 0; i < lines; i++) {
     const model = bad && i === lines - 1 ? 'no-such-group' : group;
-    out.push(JSON.stringify({ custom_id: `u${n}-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model, messages: [{ role: 'user', content: `load ${n}/${i}` }], max_tokens: 16 } }));
+    out.push(
+      JSON.stringify({
+        custom_id: `u${n}-${i}`,
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model, messages: [{ role: 'user', content: `load ${n}/${i}` }], max_tokens: 16 },
+      }),
+    );
   }
   return `${out.join('\n')}\n`;
 }
@@ -162,17 +213,31 @@ async function client(i: number, until: number): Promise<void> {
   const upload = async () => {
     const group = pick(GROUPS);
     // Mostly small files, now and then a larger one (~200 KB).
-    const f = await call('POST /v1/files', key, 'POST', '/v1/files', uploadForm(group, jsonl(group, Math.random() < 0.05 ? 1500 : 5 + Math.floor(Math.random() * 20))));
+    const f = await call(
+      'POST /v1/files',
+      key,
+      'POST',
+      '/v1/files',
+      uploadForm(group, jsonl(group, Math.random() < 0.05 ? 1500 : 5 + Math.floor(Math.random() * 20))),
+    );
     if (f) files.push(f.id as string);
   };
   const ops: [number, () => Promise<void>][] = [
     [14, upload],
-    [2, async () => void (await call('POST /v1/files (bad line)', key, 'POST', '/v1/files', uploadForm(GROUPS[0], jsonl(GROUPS[0], 10, true))))],
+    [
+      2,
+      async () =>
+        void (await call('POST /v1/files (bad line)', key, 'POST', '/v1/files', uploadForm(GROUPS[0], jsonl(GROUPS[0], 10, true)))),
+    ],
     [
       14,
       async () => {
         if (files.length === 0) return upload();
-        const b = await call('POST /v1/batches', key, 'POST', '/v1/batches', { input_file_id: pick(files), endpoint: '/v1/chat/completions', completion_window: '24h' });
+        const b = await call('POST /v1/batches', key, 'POST', '/v1/batches', {
+          input_file_id: pick(files),
+          endpoint: '/v1/chat/completions',
+          completion_window: '24h',
+        });
         if (b) {
           batches.push(b.id as string);
           teamBatches[team].push(b.id as string);
@@ -180,7 +245,13 @@ async function client(i: number, until: number): Promise<void> {
       },
     ],
     [20, async () => (batches.length ? void (await call('GET /v1/batches/{id}', key, 'GET', `/v1/batches/${pick(batches)}`)) : upload())],
-    [4, async () => (teamBatches[1 - team].length ? void (await call('GET /v1/batches/{id} (other team)', key, 'GET', `/v1/batches/${pick(teamBatches[1 - team])}`)) : upload())],
+    [
+      4,
+      async () =>
+        teamBatches[1 - team].length
+          ? void (await call('GET /v1/batches/{id} (other team)', key, 'GET', `/v1/batches/${pick(teamBatches[1 - team])}`))
+          : upload(),
+    ],
     [10, async () => (files.length ? void (await call('GET /v1/files/{id}', key, 'GET', `/v1/files/${pick(files)}`)) : upload())],
     [10, async () => void (await call('GET /v1/batches', key, 'GET', '/v1/batches?limit=20'))],
     [10, async () => void (await call('GET /v1/files', key, 'GET', '/v1/files?limit=20'))],
@@ -188,7 +259,12 @@ async function client(i: number, until: number): Promise<void> {
       5,
       async () => {
         if (batches.length === 0) return upload();
-        await call('POST /v1/batches/{id}/cancel', key, 'POST', `/v1/batches/${batches.splice(Math.floor(Math.random() * batches.length), 1)[0]}/cancel`);
+        await call(
+          'POST /v1/batches/{id}/cancel',
+          key,
+          'POST',
+          `/v1/batches/${batches.splice(Math.floor(Math.random() * batches.length), 1)[0]}/cancel`,
+        );
       },
     ],
     [
@@ -208,7 +284,9 @@ async function client(i: number, until: number): Promise<void> {
 }
 
 const loadBefore = loadavg()[0];
-console.log(`load: ${opts.clients} clients, ${keys.length} virtual keys in 2 teams, ${opts.duration} s against ${url} (PostgreSQL, gateway pid ${gateway.pid})`);
+console.log(
+  `load: ${opts.clients} clients, ${keys.length} virtual keys in 2 teams, ${opts.duration} s against ${url} (PostgreSQL, gateway pid ${gateway.pid})`,
+);
 const until = Date.now() + opts.duration * 1000;
 await Promise.all(Array.from({ length: opts.clients }, (_, i) => client(i, until)));
 const elapsed = (Date.now() - started) / 1000;
@@ -231,7 +309,9 @@ for (const [route, s] of rows) {
   const sorted = [...s.ms].sort((a, b) => a - b);
   requests += sorted.length;
   const statuses = [...s.statuses.entries()].map(([code, n]) => `${code}×${n}`).join(' ');
-  console.log(`${route.padEnd(36)}${String(sorted.length).padStart(8)}  ${statuses.padEnd(22)}${quantile(sorted, 0.5).toFixed(0).padStart(8)}${quantile(sorted, 0.99).toFixed(0).padStart(9)}`);
+  console.log(
+    `${route.padEnd(36)}${String(sorted.length).padStart(8)}  ${statuses.padEnd(22)}${quantile(sorted, 0.5).toFixed(0).padStart(8)}${quantile(sorted, 0.99).toFixed(0).padStart(9)}`,
+  );
   for (const [code, n] of s.statuses) {
     if (!EXPECTED[route]?.includes(Number(code))) failures.push(`${route}: ${n} × ${code}`);
   }
@@ -250,10 +330,14 @@ for (let t = 0; t < elapsed * 1000; t += 10_000) {
 const first = mean(rss.filter((r) => r.at < 10_000).map((r) => r.bytes));
 const last = mean(rss.filter((r) => r.at >= elapsed * 1000 - 10_000).map((r) => r.bytes));
 console.log(`gateway RSS (MB, mean per 10 s): ${windows.join(' | ')}`);
-console.log(`gateway RSS: first 10 s ${mb(first)} MB, last 10 s ${mb(last)} MB (×${(last / first).toFixed(2)}), peak ${mb(Math.max(...rss.map((r) => r.bytes)))} MB`);
+console.log(
+  `gateway RSS: first 10 s ${mb(first)} MB, last 10 s ${mb(last)} MB (×${(last / first).toFixed(2)}), peak ${mb(Math.max(...rss.map((r) => r.bytes)))} MB`,
+);
 const logged = logLines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; event?: string; msg?: string });
 const errors = logged.filter((l) => l.level >= 50);
-console.log(`gateway log: ${logged.length} lines at warn or above, ${errors.length} errors${errors.length ? `: ${[...new Set(errors.map((e) => e.event ?? e.msg))].join(', ')}` : ''}`);
+console.log(
+  `gateway log: ${logged.length} lines at warn or above, ${errors.length} errors${errors.length ? `: ${[...new Set(errors.map((e) => e.event ?? e.msg))].join(', ')}` : ''}`,
+);
 console.log(`gateway stop on SIGTERM: exit code ${exitCode}${exitSignal ? `, signal ${exitSignal}` : ''}`);
 if (exitCode !== 0) failures.push(`the gateway exited with ${exitCode ?? exitSignal} on SIGTERM`);
 

@@ -11,7 +11,12 @@ export interface Standin {
 
 /** bench/upstream-standin.ts in a process of its own, with `listeners` ports (one per deployment). */
 export async function startStandin(listeners: number): Promise<Standin> {
-  const child = await startChild('upstream stand-in', process.execPath, ['--import', 'tsx', here('./upstream-standin.ts'), String(listeners)], /^\{"urls"/);
+  const child = await startChild(
+    'upstream stand-in',
+    process.execPath,
+    ['--import', 'tsx', here('./upstream-standin.ts'), String(listeners)],
+    /^\{"urls"/,
+  );
   return { urls: (JSON.parse(child.readyLine) as { urls: string[] }).urls, stop: () => child.stop() };
 }
 
@@ -39,7 +44,11 @@ export async function startPortkey(): Promise<Portkey> {
   return {
     url: `http://127.0.0.1:${port}`,
     pid: child.child.pid!,
-    headers: (upstreamUrl, upstreamKey) => ({ 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upstreamUrl, authorization: `Bearer ${upstreamKey}` }),
+    headers: (upstreamUrl, upstreamKey) => ({
+      'x-portkey-provider': 'openai',
+      'x-portkey-custom-host': upstreamUrl,
+      authorization: `Bearer ${upstreamKey}`,
+    }),
     stop: () => child.stop(),
   };
 }

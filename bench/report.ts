@@ -114,6 +114,13 @@ function uploadRows(label: string, t: Details['uploadSeconds']['large'], u: Benc
       `≤ ${GOALS.uploadRatio} × direct`,
       met(u.ratio <= GOALS.uploadRatio),
     ],
-    [`peak RSS growth of sluice during it, MB`, '', '', u.rss_growth_mb.toFixed(1), `≤ ${GOALS.rssGrowthMb}, constant in file size`, met(u.rss_growth_mb <= GOALS.rssGrowthMb)],
+    [
+      `peak RSS growth of sluice during it, MB`,
+      '',
+      '',
+      u.rss_growth_mb.toFixed(1),
+      `≤ ${GOALS.rssGrowthMb}, constant in file size`,
+      met(u.rss_growth_mb <= GOALS.rssGrowthMb),
+    ],
   ];
 }

@@ -16,7 +16,10 @@ import { createRunningBatch, createVirtualKey } from './seed.js';
 import { startSluice, writeSluiceConfig } from './sluice-process.js';
 
 const seconds = Number(process.argv[2] ?? 5);
-const variant = process.argv.slice(3).filter((a) => a !== '--').join(' ');
+const variant = process.argv
+  .slice(3)
+  .filter((a) => a !== '--')
+  .join(' ');
 const MASTER_KEY = 'sk-bench-master';
 const UPSTREAM_KEY = 'sk-upstream';
 const CONNECTIONS = 10;
@@ -32,7 +35,9 @@ async function measure(name: string, pid: number, target: Target): Promise<void>
   const before = cpuMicros(pid);
   const r = await throughput(target, CONNECTIONS, seconds);
   const used = cpuMicros(pid) - before;
-  console.log(`${name}: ${(used / r.ok).toFixed(0)} µs CPU per retrieve (${r.ok} retrieves, ${Math.round(r.rps)} req/s, ${r.failures} failures)`);
+  console.log(
+    `${name}: ${(used / r.ok).toFixed(0)} µs CPU per retrieve (${r.ok} retrieves, ${Math.round(r.rps)} req/s, ${r.failures} failures)`,
+  );
 }
 
 await ensureBenchDependencies();
@@ -41,7 +46,13 @@ const db = await createTestDatabase('postgresql');
 try {
   const standin = await startStandin(2);
   const config = join(work, 'sluice.yaml');
-  writeSluiceConfig(config, { upstreamUrls: standin.urls, upstreamKey: UPSTREAM_KEY, masterKey: MASTER_KEY, databaseUrl: db.url, generalSettings: { batch_retrieve_max_age_ms: 0 } });
+  writeSluiceConfig(config, {
+    upstreamUrls: standin.urls,
+    upstreamKey: UPSTREAM_KEY,
+    masterKey: MASTER_KEY,
+    databaseUrl: db.url,
+    generalSettings: { batch_retrieve_max_age_ms: 0 },
+  });
   const variants = variant ? ['', variant] : [''];
   const portkey = await startPortkey();
   for (let round = 0; round < 2; round++) {
@@ -51,11 +62,21 @@ try {
       const batches = [];
       for (let i = 0; i < CONNECTIONS; i++) batches.push(await createRunningBatch(sluice.url, key, db.url));
       const paths = batches.map((b) => `/v1/batches/${b.id}`);
-      await measure(`sluice${nodeOptions ? ` (${nodeOptions})` : ''}`, sluice.pid, { origin: sluice.url, path: paths[0], paths, headers: { authorization: `Bearer ${key}` } });
+      await measure(`sluice${nodeOptions ? ` (${nodeOptions})` : ''}`, sluice.pid, {
+        origin: sluice.url,
+        path: paths[0],
+        paths,
+        headers: { authorization: `Bearer ${key}` },
+      });
       if (nodeOptions === '') {
         const upstream = standin.urls[batches[0].deploymentIndex];
         const upstreamPaths = batches.map((b) => `/v1/batches/${b.providerBatchId}`);
-        await measure('portkey', portkey.pid, { origin: portkey.url, path: upstreamPaths[0], paths: upstreamPaths, headers: portkey.headers(upstream, UPSTREAM_KEY) });
+        await measure('portkey', portkey.pid, {
+          origin: portkey.url,
+          path: upstreamPaths[0],
+          paths: upstreamPaths,
+          headers: portkey.headers(upstream, UPSTREAM_KEY),
+        });
       }
       await sluice.stop();
     }

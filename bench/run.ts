@@ -30,7 +30,9 @@ const CONNECTIONS = 10;
 import { startSluice, writeSluiceConfig, MODEL_GROUP, type SluiceProcess } from './sluice-process.js';
 import { grpcUpload, multipartUpload, writeBatchInput } from './uploads.js';
 
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false } } });
+const { values: flags } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false } },
+});
 const QUICK = flags.quick!;
 const PROFILE = flags.profile!;
 
@@ -39,8 +41,30 @@ const PROFILE = flags.profile!;
  * phases run for a time, not a count, so that a slow system (or a busy machine) cannot stretch the run.
  */
 const plan = QUICK
-  ? { retrieveSeconds: 2, retrieveRounds: 1, warmSeconds: 1, latencyBlocks: 2, latencyBlockSeconds: 0.5, uploadRounds: 1, largeLines: 5_000, smallLines: 1_250, listBatches: 2_000, listSeconds: 1 }
-  : { retrieveSeconds: 10, retrieveRounds: 3, warmSeconds: 2, latencyBlocks: 10, latencyBlockSeconds: 2, uploadRounds: 3, largeLines: 50_000, smallLines: 12_500, listBatches: 100_000, listSeconds: 10 };
+  ? {
+      retrieveSeconds: 2,
+      retrieveRounds: 1,
+      warmSeconds: 1,
+      latencyBlocks: 2,
+      latencyBlockSeconds: 0.5,
+      uploadRounds: 1,
+      largeLines: 5_000,
+      smallLines: 1_250,
+      listBatches: 2_000,
+      listSeconds: 1,
+    }
+  : {
+      retrieveSeconds: 10,
+      retrieveRounds: 3,
+      warmSeconds: 2,
+      latencyBlocks: 10,
+      latencyBlockSeconds: 2,
+      uploadRounds: 3,
+      largeLines: 50_000,
+      smallLines: 12_500,
+      listBatches: 100_000,
+      listSeconds: 10,
+    };
 
 const MB = 1024 * 1024;
 const UPSTREAM_KEY = 'sk-bench-upstream';
@@ -64,7 +88,10 @@ const cleanup = () =>
     rmSync(work, { recursive: true, force: true });
   })());
 let interrupted = false;
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   process.once(signal, () => {
     interrupted = true;
     void cleanup().finally(() => process.exit(code));
@@ -99,7 +126,13 @@ async function startStack(opts: { cpuProfileDir?: string; listBatches: number })
   const standin = await startStandin(2);
   const config = join(work, 'sluice-fresh.yaml');
   // Every retrieve asks the upstream. sluice may not know this setting yet: unknown general_settings are tolerated.
-  writeSluiceConfig(config, { upstreamUrls: standin.urls, upstreamKey: UPSTREAM_KEY, masterKey: MASTER_KEY, databaseUrl: db.url, generalSettings: { batch_retrieve_max_age_ms: 0 } });
+  writeSluiceConfig(config, {
+    upstreamUrls: standin.urls,
+    upstreamKey: UPSTREAM_KEY,
+    masterKey: MASTER_KEY,
+    databaseUrl: db.url,
+    generalSettings: { batch_retrieve_max_age_ms: 0 },
+  });
   const sluice = await startSluice(config, db.url, opts);
   log(`sluice (npm start, PostgreSQL) at ${sluice.url}, gRPC ${sluice.grpcAddress}, pid ${sluice.pid}`);
   const key = await createVirtualKey(sluice.url, MASTER_KEY);
@@ -109,13 +142,17 @@ async function startStack(opts: { cpuProfileDir?: string; listBatches: number })
   if (opts.listBatches > 0) {
     const started = performance.now();
     await seedFinishedBatches(db.url, batch.id, opts.listBatches);
-    log(`stored ${opts.listBatches.toLocaleString('en-US')} batches for the key's team in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    log(
+      `stored ${opts.listBatches.toLocaleString('en-US')} batches for the key's team in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   }
   const largeFile = { path: join(work, 'large.jsonl'), bytes: 0 };
   const smallFile = { path: join(work, 'small.jsonl'), bytes: 0 };
   largeFile.bytes = await writeBatchInput(largeFile.path, plan.largeLines);
   smallFile.bytes = await writeBatchInput(smallFile.path, plan.smallLines);
-  log(`generated ${(largeFile.bytes / MB).toFixed(1)} MB / ${plan.largeLines} lines and ${(smallFile.bytes / MB).toFixed(1)} MB / ${plan.smallLines} lines`);
+  log(
+    `generated ${(largeFile.bytes / MB).toFixed(1)} MB / ${plan.largeLines} lines and ${(smallFile.bytes / MB).toFixed(1)} MB / ${plan.smallLines} lines`,
+  );
   return { standin, sluice, key, batch, batches, largeFile, smallFile };
 }
 
@@ -124,10 +161,22 @@ function retrieveTargets(stack: Stack, portkey?: Portkey, sluiceDefault?: Sluice
   const sluicePaths = stack.batches.map((b) => `/v1/batches/${b.id}`);
   // The stand-in answers any batch id on either deployment: the direct and Portkey calls poll the same batches.
   const upstreamPaths = stack.batches.map((b) => `/v1/batches/${b.providerBatchId}`);
-  const viaSluice = (s: SluiceProcess): Target => ({ origin: s.url, path: sluicePaths[0], paths: sluicePaths, headers: { authorization: `Bearer ${stack.key}` } });
+  const viaSluice = (s: SluiceProcess): Target => ({
+    origin: s.url,
+    path: sluicePaths[0],
+    paths: sluicePaths,
+    headers: { authorization: `Bearer ${stack.key}` },
+  });
   return {
-    direct: { origin: new URL(upstream).origin, path: upstreamPaths[0], paths: upstreamPaths, headers: { authorization: `Bearer ${UPSTREAM_KEY}` } } as Target,
-    portkey: portkey ? ({ origin: portkey.url, path: upstreamPaths[0], paths: upstreamPaths, headers: portkey.headers(upstream, UPSTREAM_KEY) } as Target) : undefined,
+    direct: {
+      origin: new URL(upstream).origin,
+      path: upstreamPaths[0],
+      paths: upstreamPaths,
+      headers: { authorization: `Bearer ${UPSTREAM_KEY}` },
+    } as Target,
+    portkey: portkey
+      ? ({ origin: portkey.url, path: upstreamPaths[0], paths: upstreamPaths, headers: portkey.headers(upstream, UPSTREAM_KEY) } as Target)
+      : undefined,
     sluice: viaSluice(stack.sluice),
     sluice_default: sluiceDefault ? viaSluice(sluiceDefault) : undefined,
   };
@@ -154,7 +203,12 @@ async function fullRun(): Promise<void> {
   const portkey = await startPortkey();
   log(`Portkey gateway at ${portkey.url}`);
   const defaultConfig = join(work, 'sluice-default.yaml');
-  writeSluiceConfig(defaultConfig, { upstreamUrls: stack.standin.urls, upstreamKey: UPSTREAM_KEY, masterKey: MASTER_KEY, databaseUrl: db!.url });
+  writeSluiceConfig(defaultConfig, {
+    upstreamUrls: stack.standin.urls,
+    upstreamKey: UPSTREAM_KEY,
+    masterKey: MASTER_KEY,
+    databaseUrl: db!.url,
+  });
   const sluiceDefault = await startSluice(defaultConfig, db!.url);
   log(`second sluice (default settings) at ${sluiceDefault.url}`);
   const t = retrieveTargets(stack, portkey, sluiceDefault);
@@ -174,30 +228,50 @@ async function fullRun(): Promise<void> {
       if (r.failures > 0) log(`warning: ${name} had ${r.failures} failed requests (not counted)`);
       rps[name].push(r.rps);
       if (name === 'sluice' || name === 'sluice_default') upstreamPerRetrieve[name].push(upstream / Math.max(r.ok, 1));
-      log(`retrieve round ${round + 1}: ${name} ${Math.round(r.rps)} req/s${name.startsWith('sluice') ? ` (${(upstream / Math.max(r.ok, 1)).toFixed(2)} upstream calls each)` : ''}`);
+      log(
+        `retrieve round ${round + 1}: ${name} ${Math.round(r.rps)} req/s${name.startsWith('sluice') ? ` (${(upstream / Math.max(r.ok, 1)).toFixed(2)} upstream calls each)` : ''}`,
+      );
     }
   }
 
   // Latency at one connection, sequential keep-alive requests, in interleaved blocks.
   const latencySystems = ['direct', 'portkey', 'sluice'] as const;
-  const clients = Object.fromEntries(latencySystems.map((n) => [n, new Client(targets[n].origin, { pipelining: 1 })])) as Record<(typeof latencySystems)[number], Client>;
+  const clients = Object.fromEntries(latencySystems.map((n) => [n, new Client(targets[n].origin, { pipelining: 1 })])) as Record<
+    (typeof latencySystems)[number],
+    Client
+  >;
   const latencies: Record<(typeof latencySystems)[number], number[]> = { direct: [], portkey: [], sluice: [] };
   for (const name of latencySystems) await sequentialLatencies(targets[name], { count: 200, seconds: plan.warmSeconds }, clients[name]);
   for (let block = 0; block < plan.latencyBlocks; block++) {
-    for (const name of rotated(latencySystems, block)) latencies[name].push(...(await sequentialLatencies(targets[name], { seconds: plan.latencyBlockSeconds }, clients[name])));
+    for (const name of rotated(latencySystems, block))
+      latencies[name].push(...(await sequentialLatencies(targets[name], { seconds: plan.latencyBlockSeconds }, clients[name])));
   }
   await Promise.all(Object.values(clients).map((c) => c.close()));
-  const retrieveMs = Object.fromEntries(latencySystems.map((n) => [n, { p50: median(latencies[n]), p99: percentile(latencies[n], 99) }])) as Details['retrieveMs'];
-  log(`retrieve at 1 connection, p50/p99 ms: ${latencySystems.map((n) => `${n} ${retrieveMs[n].p50.toFixed(3)}/${retrieveMs[n].p99.toFixed(2)} (${latencies[n].length} requests)`).join(', ')}`);
+  const retrieveMs = Object.fromEntries(
+    latencySystems.map((n) => [n, { p50: median(latencies[n]), p99: percentile(latencies[n], 99) }]),
+  ) as Details['retrieveMs'];
+  log(
+    `retrieve at 1 connection, p50/p99 ms: ${latencySystems.map((n) => `${n} ${retrieveMs[n].p50.toFixed(3)}/${retrieveMs[n].p99.toFixed(2)} (${latencies[n].length} requests)`).join(', ')}`,
+  );
 
   // Uploads: the same file straight to the upstream, through Portkey, and to sluice over REST and gRPC.
   const grpc = createSluiceGrpcClient(stack.sluice.grpcAddress, stack.key);
   const upstream = stack.standin.urls[0];
   // Each answers sluice's peak RSS growth during the upload (MiB), or undefined when sluice is not involved.
   const uploads: Record<string, (path: string) => Promise<number | undefined>> = {
-    direct: (path) => multipartUpload(`${upstream}/files`, { authorization: `Bearer ${UPSTREAM_KEY}` }, { purpose: 'batch' }, path).then(() => undefined),
-    portkey: (path) => multipartUpload(`${portkey.url}/v1/files`, portkey.headers(upstream, UPSTREAM_KEY), { purpose: 'batch' }, path).then(() => undefined),
-    rest: (path) => rssGrowthDuring(stack, () => multipartUpload(`${stack.sluice.url}/v1/files`, { authorization: `Bearer ${stack.key}` }, { purpose: 'batch', target_model_names: MODEL_GROUP }, path)),
+    direct: (path) =>
+      multipartUpload(`${upstream}/files`, { authorization: `Bearer ${UPSTREAM_KEY}` }, { purpose: 'batch' }, path).then(() => undefined),
+    portkey: (path) =>
+      multipartUpload(`${portkey.url}/v1/files`, portkey.headers(upstream, UPSTREAM_KEY), { purpose: 'batch' }, path).then(() => undefined),
+    rest: (path) =>
+      rssGrowthDuring(stack, () =>
+        multipartUpload(
+          `${stack.sluice.url}/v1/files`,
+          { authorization: `Bearer ${stack.key}` },
+          { purpose: 'batch', target_model_names: MODEL_GROUP },
+          path,
+        ),
+      ),
     grpc: (path) => rssGrowthDuring(stack, () => grpcUpload(grpc, path)),
   };
   const uploadKinds = ['direct', 'portkey', 'rest', 'grpc'] as const;
@@ -215,18 +289,29 @@ async function fullRun(): Promise<void> {
         const seconds = (performance.now() - started) / 1000;
         times[kind].push(seconds);
         if (growthMb !== undefined && (kind === 'rest' || kind === 'grpc')) growth[size][kind].push(growthMb);
-        log(`upload ${size} round ${round + 1}: ${kind} ${seconds.toFixed(2)} s${growthMb === undefined ? '' : `, sluice's RSS growth ${growthMb.toFixed(1)} MB`}`);
+        log(
+          `upload ${size} round ${round + 1}: ${kind} ${seconds.toFixed(2)} s${growthMb === undefined ? '' : `, sluice's RSS growth ${growthMb.toFixed(1)} MB`}`,
+        );
       }
     }
-    uploadSeconds[size] = { direct: median(times.direct), portkey: median(times.portkey), rest: median(times.rest), grpc: median(times.grpc) };
+    uploadSeconds[size] = {
+      direct: median(times.direct),
+      portkey: median(times.portkey),
+      rest: median(times.rest),
+      grpc: median(times.grpc),
+    };
   }
   grpc.close();
 
   // List: the first page of 20 out of the team's stored batches.
   const listTarget: Target = { origin: stack.sluice.url, path: '/v1/batches?limit=20', headers: { authorization: `Bearer ${stack.key}` } };
   const listClient = new Client(listTarget.origin, { pipelining: 1 });
-  const page = (await (await fetch(listTarget.origin + listTarget.path, { headers: listTarget.headers })).json()) as { data: unknown[]; has_more: boolean };
-  if (page.data.length !== 20 || !page.has_more) throw new Error(`the list answered ${page.data.length} batches, has_more ${page.has_more}`);
+  const page = (await (await fetch(listTarget.origin + listTarget.path, { headers: listTarget.headers })).json()) as {
+    data: unknown[];
+    has_more: boolean;
+  };
+  if (page.data.length !== 20 || !page.has_more)
+    throw new Error(`the list answered ${page.data.length} batches, has_more ${page.has_more}`);
   await sequentialLatencies(listTarget, { count: 50, seconds: plan.warmSeconds }, listClient);
   const listTimes = await sequentialLatencies(listTarget, { count: 2_000, seconds: plan.listSeconds }, listClient);
   log(`list: ${listTimes.length} requests`);
@@ -241,9 +326,18 @@ async function fullRun(): Promise<void> {
       direct: Math.round(median(rps.direct)),
       sluice_default: Math.round(median(rps.sluice_default)),
     },
-    retrieve_added_ms: { p50: round(retrieveMs.sluice.p50 - retrieveMs.direct.p50, 3), p99: round(retrieveMs.sluice.p99 - retrieveMs.direct.p99, 3) },
-    upload: { ratio: round(uploadSeconds.large.rest / uploadSeconds.large.direct, 2), rss_growth_mb: round(Math.max(...growth.large.rest), 1) },
-    upload_50mb: { ratio: round(uploadSeconds.small.rest / uploadSeconds.small.direct, 2), rss_growth_mb: round(Math.max(...growth.small.rest), 1) },
+    retrieve_added_ms: {
+      p50: round(retrieveMs.sluice.p50 - retrieveMs.direct.p50, 3),
+      p99: round(retrieveMs.sluice.p99 - retrieveMs.direct.p99, 3),
+    },
+    upload: {
+      ratio: round(uploadSeconds.large.rest / uploadSeconds.large.direct, 2),
+      rss_growth_mb: round(Math.max(...growth.large.rest), 1),
+    },
+    upload_50mb: {
+      ratio: round(uploadSeconds.small.rest / uploadSeconds.small.direct, 2),
+      rss_growth_mb: round(Math.max(...growth.small.rest), 1),
+    },
     grpc_upload: { ratio: round(uploadSeconds.large.grpc / uploadSeconds.large.rest, 2) },
     portkey_upload: { ratio: round(uploadSeconds.large.portkey / uploadSeconds.large.direct, 2) },
     list_ms: { p50: round(median(listTimes), 3), p99: round(percentile(listTimes, 99), 3) },
@@ -255,13 +349,20 @@ async function fullRun(): Promise<void> {
     retrieveMs,
     uploadSeconds,
     grpcRssGrowthMb: Math.max(...growth.large.grpc),
-    sizes: { largeMb: mb(stack.largeFile.bytes), largeLines: plan.largeLines, smallMb: mb(stack.smallFile.bytes), smallLines: plan.smallLines },
+    sizes: {
+      largeMb: mb(stack.largeFile.bytes),
+      largeLines: plan.largeLines,
+      smallMb: mb(stack.smallFile.bytes),
+      smallLines: plan.smallLines,
+    },
     listBatches: plan.listBatches,
     retrieveSeconds: plan.retrieveSeconds,
     upstreamCallsPerRetrieve: { sluice: median(upstreamPerRetrieve.sluice), sluice_default: median(upstreamPerRetrieve.sluice_default) },
   };
   if (details.upstreamCallsPerRetrieve.sluice < 0.99) {
-    log(`warning: only ${details.upstreamCallsPerRetrieve.sluice.toFixed(2)} upstream calls per sluice retrieve with batch_retrieve_max_age_ms: 0`);
+    log(
+      `warning: only ${details.upstreamCallsPerRetrieve.sluice.toFixed(2)} upstream calls per sluice retrieve with batch_retrieve_max_age_ms: 0`,
+    );
   }
   await sluiceDefault.stop();
   await portkey.stop();
@@ -290,13 +391,26 @@ async function profileRun(): Promise<void> {
   const retrieveTo = nowUs();
   log(`retrieve under the profiler: ${Math.round(r.rps)} req/s at 10 connections for ${plan.retrieveSeconds} s`);
 
-  const rest = () => multipartUpload(`${stack.sluice.url}/v1/files`, { authorization: `Bearer ${stack.key}` }, { purpose: 'batch', target_model_names: MODEL_GROUP }, stack.largeFile.path);
-  await multipartUpload(`${stack.sluice.url}/v1/files`, { authorization: `Bearer ${stack.key}` }, { purpose: 'batch', target_model_names: MODEL_GROUP }, stack.smallFile.path);
+  const rest = () =>
+    multipartUpload(
+      `${stack.sluice.url}/v1/files`,
+      { authorization: `Bearer ${stack.key}` },
+      { purpose: 'batch', target_model_names: MODEL_GROUP },
+      stack.largeFile.path,
+    );
+  await multipartUpload(
+    `${stack.sluice.url}/v1/files`,
+    { authorization: `Bearer ${stack.key}` },
+    { purpose: 'batch', target_model_names: MODEL_GROUP },
+    stack.smallFile.path,
+  );
   const uploadFrom = nowUs();
   for (let i = 0; i < plan.uploadRounds; i++) {
     const started = performance.now();
     await rest();
-    log(`REST upload of ${(stack.largeFile.bytes / MB).toFixed(0)} MB under the profiler: ${((performance.now() - started) / 1000).toFixed(2)} s`);
+    log(
+      `REST upload of ${(stack.largeFile.bytes / MB).toFixed(0)} MB under the profiler: ${((performance.now() - started) / 1000).toFixed(2)} s`,
+    );
   }
   const uploadTo = nowUs();
   await stack.sluice.stop();
@@ -308,8 +422,12 @@ async function profileRun(): Promise<void> {
   mkdirSync(kept, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   copyFileSync(path, join(kept, `sluice-${stamp}.cpuprofile`));
-  console.log(`\n${formatTopFrames(`batch retrieve, 10 connections, ${plan.retrieveSeconds} s`, summariseCpuProfile(path, retrieveFrom, retrieveTo))}\n`);
-  console.log(`${formatTopFrames(`managed upload over REST, ${plan.uploadRounds} × ${(stack.largeFile.bytes / MB).toFixed(0)} MB`, summariseCpuProfile(path, uploadFrom, uploadTo))}\n`);
+  console.log(
+    `\n${formatTopFrames(`batch retrieve, 10 connections, ${plan.retrieveSeconds} s`, summariseCpuProfile(path, retrieveFrom, retrieveTo))}\n`,
+  );
+  console.log(
+    `${formatTopFrames(`managed upload over REST, ${plan.uploadRounds} × ${(stack.largeFile.bytes / MB).toFixed(0)} MB`, summariseCpuProfile(path, uploadFrom, uploadTo))}\n`,
+  );
   log(`the whole profile (open it in Chrome DevTools or speedscope): bench/results/profiles/sluice-${stamp}.cpuprofile`);
 }
 

@@ -14,8 +14,12 @@ async function call<T>(url: string, key: string, init: { method?: string; json?:
 
 /** A team that may use the bench's model group and a virtual key in it (made with the master key, as an admin would). */
 export async function createVirtualKey(sluiceUrl: string, masterKey: string): Promise<string> {
-  const team = await call<{ team_id: string }>(`${sluiceUrl}/team/new`, masterKey, { json: { team_alias: 'bench', models: [MODEL_GROUP] } });
-  const key = await call<{ key: string }>(`${sluiceUrl}/key/generate`, masterKey, { json: { team_id: team.team_id, key_alias: 'bench', models: [MODEL_GROUP] } });
+  const team = await call<{ team_id: string }>(`${sluiceUrl}/team/new`, masterKey, {
+    json: { team_alias: 'bench', models: [MODEL_GROUP] },
+  });
+  const key = await call<{ key: string }>(`${sluiceUrl}/key/generate`, masterKey, {
+    json: { team_id: team.team_id, key_alias: 'bench', models: [MODEL_GROUP] },
+  });
   return key.key;
 }
 
@@ -29,19 +33,34 @@ export interface RunningBatch {
 
 /** A managed batch made through sluice's API (upload + create); the stand-in keeps it `in_progress` for ever. */
 export async function createRunningBatch(sluiceUrl: string, key: string, databaseUrl: string): Promise<RunningBatch> {
-  const line = (n: number) => JSON.stringify({ custom_id: `seed-${n}`, method: 'POST', url: '/v1/chat/completions', body: { model: MODEL_GROUP, messages: [{ role: 'user', content: 'hi' }] } });
+  const line = (n: number) =>
+    JSON.stringify({
+      custom_id: `seed-${n}`,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: MODEL_GROUP, messages: [{ role: 'user', content: 'hi' }] },
+    });
   const form = new FormData();
   form.set('purpose', 'batch');
   form.set('target_model_names', MODEL_GROUP);
   form.set('file', new Blob([`${line(1)}\n${line(2)}\n`]), 'seed.jsonl');
   const file = await call<{ id: string }>(`${sluiceUrl}/v1/files`, key, { body: form });
-  const batch = await call<{ id: string; status: string }>(`${sluiceUrl}/v1/batches`, key, { json: { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' } });
+  const batch = await call<{ id: string; status: string }>(`${sluiceUrl}/v1/batches`, key, {
+    json: { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' },
+  });
   // Raw provider ids never leave sluice's API: the direct and Portkey calls read it where sluice keeps it.
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   try {
-    const { rows } = await db.query<{ provider_batch_id: string; deployment_id: string }>('select provider_batch_id, deployment_id from managed_batch where id = $1', [batch.id]);
-    return { id: batch.id, providerBatchId: rows[0].provider_batch_id, deploymentIndex: Number(/(\d+)$/.exec(rows[0].deployment_id)![1]) - 1 };
+    const { rows } = await db.query<{ provider_batch_id: string; deployment_id: string }>(
+      'select provider_batch_id, deployment_id from managed_batch where id = $1',
+      [batch.id],
+    );
+    return {
+      id: batch.id,
+      providerBatchId: rows[0].provider_batch_id,
+      deploymentIndex: Number(/(\d+)$/.exec(rows[0].deployment_id)![1]) - 1,
+    };
   } finally {
     await db.end();
   }

@@ -46,7 +46,11 @@ export function writeSluiceConfig(path: string, setup: SluiceSetup): void {
  * PostgreSQL database, with the batch tracker running. Ports are chosen by the OS. With `cpuProfileDir`, Node's
  * `--cpu-prof` is on (through NODE_OPTIONS, so npm and tsx's launcher write small profiles of their own too).
  */
-export async function startSluice(configPath: string, databaseUrl: string, opts: { cpuProfileDir?: string; nodeOptions?: string } = {}): Promise<SluiceProcess> {
+export async function startSluice(
+  configPath: string,
+  databaseUrl: string,
+  opts: { cpuProfileDir?: string; nodeOptions?: string } = {},
+): Promise<SluiceProcess> {
   const npm = process.env.npm_execpath;
   const [command, prefix] = npm && npm.endsWith('.js') ? [process.execPath, [npm]] : ['npm', []];
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' };
@@ -62,7 +66,9 @@ export async function startSluice(configPath: string, databaseUrl: string, opts:
   const m = /sluice listening on (\S+?),? gRPC on (\S+) /.exec(npmChild.readyLine);
   if (!m) throw new Error(`unexpected start line from sluice: ${npmChild.readyLine}`);
   // The deepest process running src/main.ts: tsx's launcher runs it in a child of its own.
-  const pid = descendants(npmChild.child.pid!).filter((p) => commandLine(p).includes('src/main.ts')).at(-1);
+  const pid = descendants(npmChild.child.pid!)
+    .filter((p) => commandLine(p).includes('src/main.ts'))
+    .at(-1);
   if (!pid) throw new Error('could not find the sluice process under npm start');
   npmChild.signalPid = pid;
   return {

@@ -27,7 +27,12 @@ export async function writeBatchInput(path: string, lines: number): Promise<numb
  * A multipart upload of a file on disk, as a REST client makes it (fetch + FormData; the file-backed Blob is
  * streamed from disk with a known Content-Length). Answers the response's JSON.
  */
-export async function multipartUpload(url: string, headers: Record<string, string>, fields: Record<string, string>, path: string): Promise<unknown> {
+export async function multipartUpload(
+  url: string,
+  headers: Record<string, string>,
+  fields: Record<string, string>,
+  path: string,
+): Promise<unknown> {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.set(k, v);
   form.set('file', await openAsBlob(path), 'input.jsonl');
@@ -40,6 +45,10 @@ export async function multipartUpload(url: string, headers: Record<string, strin
 /** The same file through sluice's gRPC FileService.UploadFile (the generated stubs in clients/grpc), in 1 MiB chunks. */
 export async function grpcUpload(client: SluiceGrpcClient, path: string): Promise<void> {
   await client.files.uploadFile(
-    uploadRequests({ filename: 'input.jsonl', purpose: 'batch', targetModelNames: [MODEL_GROUP] }, createReadStream(path, { highWaterMark: MAX_CHUNK_BYTES }), MAX_CHUNK_BYTES),
+    uploadRequests(
+      { filename: 'input.jsonl', purpose: 'batch', targetModelNames: [MODEL_GROUP] },
+      createReadStream(path, { highWaterMark: MAX_CHUNK_BYTES }),
+      MAX_CHUNK_BYTES,
+    ),
   );
 }

@@ -46,7 +46,10 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   if (req.method === 'GET' && path.startsWith('/v1/batches/')) {
     // The hot path: a retrieve of a batch that is still running.
     retrieves++;
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': batchHead.length + Buffer.byteLength(path) - 12 + batchTail.length });
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': batchHead.length + Buffer.byteLength(path) - 12 + batchTail.length,
+    });
     res.write(batchHead);
     res.write(path.slice(12));
     res.end(batchTail);
@@ -59,7 +62,15 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
       send(
         res,
         200,
-        JSON.stringify({ id: `file-standin${++fileCounter}`, object: 'file', bytes, created_at: Math.floor(Date.now() / 1000), filename: 'input.jsonl', purpose: 'batch', status: 'processed' }),
+        JSON.stringify({
+          id: `file-standin${++fileCounter}`,
+          object: 'file',
+          bytes,
+          created_at: Math.floor(Date.now() / 1000),
+          filename: 'input.jsonl',
+          purpose: 'batch',
+          status: 'processed',
+        }),
       ),
     );
     return;
@@ -77,11 +88,27 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     return;
   }
   if (req.method === 'GET' && path.startsWith('/v1/files/')) {
-    send(res, 200, JSON.stringify({ id: path.slice(10), object: 'file', bytes: 0, created_at: BATCH_CREATED_AT, filename: 'input.jsonl', purpose: 'batch', status: 'processed' }));
+    send(
+      res,
+      200,
+      JSON.stringify({
+        id: path.slice(10),
+        object: 'file',
+        bytes: 0,
+        created_at: BATCH_CREATED_AT,
+        filename: 'input.jsonl',
+        purpose: 'batch',
+        status: 'processed',
+      }),
+    );
     return;
   }
   req.resume();
-  send(res, 404, JSON.stringify({ error: { message: `no route ${req.method} ${path}`, type: 'invalid_request_error', param: null, code: null } }));
+  send(
+    res,
+    404,
+    JSON.stringify({ error: { message: `no route ${req.method} ${path}`, type: 'invalid_request_error', param: null, code: null } }),
+  );
 }
 
 const count = Math.max(1, Number(process.argv[2] ?? 1));

@@ -4,7 +4,13 @@ import { startGateway, type RunningGateway, type StartOptions } from '../src/app
 import { buildConfig } from '../src/config/load.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 import { AZURE_KEY_EAST, AZURE_KEY_WEST, OPENAI_KEY } from './emulated-secrets.js';
-import { startAzureEmulator, startOpenAIEmulator, startVertexEmulator, type ProviderEmulator, type VertexEmulator } from './emulators/index.js';
+import {
+  startAzureEmulator,
+  startOpenAIEmulator,
+  startVertexEmulator,
+  type ProviderEmulator,
+  type VertexEmulator,
+} from './emulators/index.js';
 import { captureLogs } from './log-capture.js';
 
 export { AZURE_KEY_EAST, AZURE_KEY_WEST, OPENAI_KEY };
@@ -65,10 +71,19 @@ function vertexEntries(vertex: VertexEmulator, east: ProviderEmulator) {
     gcs_api_base: vertex.url,
   };
   return [
-    { model_name: 'gemini-batch', litellm_params: { ...params, gcs_bucket_name: VERTEX_BUCKET }, model_info: { mode: 'batch', id: 'vertex-gemini' } },
+    {
+      model_name: 'gemini-batch',
+      litellm_params: { ...params, gcs_bucket_name: VERTEX_BUCKET },
+      model_info: { mode: 'batch', id: 'vertex-gemini' },
+    },
     {
       model_name: 'mixed-batch',
-      litellm_params: { model: 'azure/gpt-4o-east', api_base: east.url, api_key: 'os.environ/TEST_AZURE_KEY_EAST', api_version: '2024-10-21' },
+      litellm_params: {
+        model: 'azure/gpt-4o-east',
+        api_base: east.url,
+        api_key: 'os.environ/TEST_AZURE_KEY_EAST',
+        api_version: '2024-10-21',
+      },
       model_info: { mode: 'batch', id: 'mixed-azure' },
     },
     { model_name: 'mixed-batch', litellm_params: params, model_info: { mode: 'batch', id: 'mixed-vertex' } },
@@ -86,19 +101,31 @@ export async function startEmulatedStack(opts: EmulatedStackOptions): Promise<Em
   const west = await startAzureEmulator({ apiKey: AZURE_KEY_WEST, deployments: ['gpt-4o-west'], timing });
   const openai = await startOpenAIEmulator({ apiKey: OPENAI_KEY, timing });
   const vertex = opts.vertex
-    ? await startVertexEmulator({ timing: { pendingMs: timing.validatingMs, runningMs: timing.inProgressMs, cancellingMs: timing.cancellingMs } })
+    ? await startVertexEmulator({
+        timing: { pendingMs: timing.validatingMs, runningMs: timing.inProgressMs, cancellingMs: timing.cancellingMs },
+      })
     : undefined;
   const config = buildConfig(
     {
       model_list: [
         {
           model_name: 'gpt-4o-batch',
-          litellm_params: { model: 'azure/gpt-4o-east', api_base: east.url, api_key: 'os.environ/TEST_AZURE_KEY_EAST', api_version: '2024-10-21' },
+          litellm_params: {
+            model: 'azure/gpt-4o-east',
+            api_base: east.url,
+            api_key: 'os.environ/TEST_AZURE_KEY_EAST',
+            api_version: '2024-10-21',
+          },
           model_info: { mode: 'batch', id: 'east', input_cost_per_token_batches: 0.00000125, output_cost_per_token_batches: 0.000005 },
         },
         {
           model_name: 'gpt-4o-batch',
-          litellm_params: { model: 'azure/gpt-4o-west', api_base: west.url, api_key: 'os.environ/TEST_AZURE_KEY_WEST', api_version: '2024-10-21' },
+          litellm_params: {
+            model: 'azure/gpt-4o-west',
+            api_base: west.url,
+            api_key: 'os.environ/TEST_AZURE_KEY_WEST',
+            api_version: '2024-10-21',
+          },
           model_info: { mode: 'batch', id: 'west', input_cost_per_token_batches: 0.00000125, output_cost_per_token_batches: 0.000005 },
         },
         {
@@ -109,14 +136,23 @@ export async function startEmulatedStack(opts: EmulatedStackOptions): Promise<Em
         ...(vertex ? vertexEntries(vertex, east) : []),
       ],
       // The Vertex deployments of mixed-batch name no bucket: general_settings' serves them (LiteLLM's fallback).
-      general_settings: { master_key: MASTER_KEY, ...(vertex ? { gcs_bucket_name: VERTEX_BUCKET } : {}), ...opts.limits, ...opts.generalSettings },
+      general_settings: {
+        master_key: MASTER_KEY,
+        ...(vertex ? { gcs_bucket_name: VERTEX_BUCKET } : {}),
+        ...opts.limits,
+        ...opts.generalSettings,
+      },
       // The pass-through routes: /azure/v1/* → the east emulator, /openai/v1/* → the OpenAI emulator.
       files_settings: [
         { custom_llm_provider: 'azure', api_base: east.url, api_key: AZURE_KEY_EAST, api_version: '2024-10-21' },
         { custom_llm_provider: 'openai', api_base: `${openai.url}/v1`, api_key: OPENAI_KEY },
       ],
     },
-    { TEST_AZURE_KEY_EAST: AZURE_KEY_EAST, TEST_AZURE_KEY_WEST: AZURE_KEY_WEST, ...(vertex ? { TEST_VERTEX_CREDENTIALS: JSON.stringify(vertex.serviceAccountKey) } : {}) },
+    {
+      TEST_AZURE_KEY_EAST: AZURE_KEY_EAST,
+      TEST_AZURE_KEY_WEST: AZURE_KEY_WEST,
+      ...(vertex ? { TEST_VERTEX_CREDENTIALS: JSON.stringify(vertex.serviceAccountKey) } : {}),
+    },
   );
   const db = await createTestDatabase(opts.db);
   const captured = opts.logger ? { logger: opts.logger, lines: [] as string[] } : captureLogs();

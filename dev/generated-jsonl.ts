@@ -3,7 +3,14 @@
  * hundreds of MB without holding them. Each line is about `lineBytes` long (a padded user message). It stops at
  * the first line that reaches `bytes`, or after `lines` lines.
  */
-export async function* generatedJsonl(opts: { bytes: number; model: string; lineBytes?: number; chunkBytes?: number; prefix?: string; lines?: number }): AsyncGenerator<Buffer> {
+export async function* generatedJsonl(opts: {
+  bytes: number;
+  model: string;
+  lineBytes?: number;
+  chunkBytes?: number;
+  prefix?: string;
+  lines?: number;
+}): AsyncGenerator<Buffer> {
   const lineBytes = opts.lineBytes ?? 1024;
   const chunkBytes = opts.chunkBytes ?? 1024 * 1024;
   const pad = 'x'.repeat(Math.max(0, lineBytes - 200));

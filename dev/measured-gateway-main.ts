@@ -24,6 +24,8 @@ if (process.env.SLUICE_MEM_TRACE) {
   setInterval(() => {
     const m = process.memoryUsage();
     const mb = (n: number) => (n / 1048576).toFixed(0);
-    process.stderr.write(`mem rss=${mb(m.rss)} heapTotal=${mb(m.heapTotal)} heapUsed=${mb(m.heapUsed)} external=${mb(m.external)} arrayBuffers=${mb(m.arrayBuffers)}\n`);
+    process.stderr.write(
+      `mem rss=${mb(m.rss)} heapTotal=${mb(m.heapTotal)} heapUsed=${mb(m.heapUsed)} external=${mb(m.external)} arrayBuffers=${mb(m.arrayBuffers)}\n`,
+    );
   }, 500).unref();
 }

@@ -16,11 +16,22 @@ export interface GatewayChild {
 
 /** Starts dev/measured-gateway-main.ts under this Node (22, with tsx) and waits until it listens. */
 export async function startGatewayChild(config: unknown, databaseUrl: string): Promise<GatewayChild> {
-  const child: ChildProcess = spawn(process.execPath, ['--experimental-async-context-frame', '--import', 'tsx', '--disable-warning=ExperimentalWarning', 'dev/measured-gateway-main.ts', JSON.stringify({ config, databaseUrl })], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    // As `npm start` and the Docker image run it: glibc returns freed upload buffers to the OS at once.
-    env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072' },
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      '--experimental-async-context-frame',
+      '--import',
+      'tsx',
+      '--disable-warning=ExperimentalWarning',
+      'dev/measured-gateway-main.ts',
+      JSON.stringify({ config, databaseUrl }),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      // As `npm start` and the Docker image run it: glibc returns freed upload buffers to the OS at once.
+      env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072' },
+    },
+  );
   const lines = createInterface({ input: child.stdout! });
   const first = await Promise.race([
     once(lines, 'line').then(([l]) => l as string),

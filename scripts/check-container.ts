@@ -62,18 +62,45 @@ try {
     `model_list:\n  - model_name: g\n    litellm_params: { model: azure/d, api_base: http://127.0.0.1:9, api_key: k, api_version: "2024-10-21" }\ngeneral_settings:\n  master_key: os.environ/SLUICE_MASTER_KEY\n`,
   );
   step("the image's CMD: node --import tsx src/main.ts --host … --config /app/config.yaml (here: the temp folder)");
-  const child = spawn(node22, ['--experimental-async-context-frame', '--disable-warning=ExperimentalWarning', '--import', 'tsx', 'src/main.ts', '--host', '127.0.0.1', '--port', String(port), '--grpc-port', '-1', '--config', join(dir, 'config.yaml')], {
-    cwd: dir,
-    env: { ...process.env, NODE_ENV: 'production', MALLOC_MMAP_THRESHOLD_: '131072', SLUICE_MASTER_KEY: 'sk-container-check', DATABASE_URL: join(dir, 'data', 'sluice.sqlite') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    node22,
+    [
+      '--experimental-async-context-frame',
+      '--disable-warning=ExperimentalWarning',
+      '--import',
+      'tsx',
+      'src/main.ts',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--grpc-port',
+      '-1',
+      '--config',
+      join(dir, 'config.yaml'),
+    ],
+    {
+      cwd: dir,
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        MALLOC_MMAP_THRESHOLD_: '131072',
+        SLUICE_MASTER_KEY: 'sk-container-check',
+        DATABASE_URL: join(dir, 'data', 'sluice.sqlite'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (c) => (out += c));
   child.stderr.on('data', (c) => (out += c));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${port}/health/readiness`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/health/readiness`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`sluice did not become ready:\n${out}`);
     await new Promise((r) => setTimeout(r, 200));

@@ -70,7 +70,9 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   const log = opts.logger ?? pino({ level: 'info' });
   // Without a master key nobody could make a virtual key: every call would be a 401. Say so now, not per call.
   if (!opts.config.masterKey && !opts.noAuth) {
-    throw new ConfigError('general_settings.master_key: not set, so every call would be refused; set it (e.g. master_key: os.environ/SLUICE_MASTER_KEY), or start with --no-auth for local development without authentication');
+    throw new ConfigError(
+      'general_settings.master_key: not set, so every call would be refused; set it (e.g. master_key: os.environ/SLUICE_MASTER_KEY), or start with --no-auth for local development without authentication',
+    );
   }
   const databaseUrl = opts.databaseUrl ?? opts.config.databaseUrl ?? DEFAULT_SQLITE_PATH;
   const db = await openDatabase(databaseUrl).catch((err: unknown) => {
@@ -81,7 +83,11 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   const metrics = new GatewayMetrics(db.em, log);
   const gw: Gateway = {
     config,
-    providers: new ProviderRegistry([...opts.config.deployments, ...opts.config.providerRoutes.values()], opts.config.masterKey ? [opts.config.masterKey] : [], allObservers(metrics.upstreamObserver, tracingObserver())),
+    providers: new ProviderRegistry(
+      [...opts.config.deployments, ...opts.config.providerRoutes.values()],
+      opts.config.masterKey ? [opts.config.masterKey] : [],
+      allObservers(metrics.upstreamObserver, tracingObserver()),
+    ),
     health: new DeploymentHealth(),
     principals: new PrincipalCache(),
     batchRoutes: new BatchRouteCache(),

@@ -10,12 +10,24 @@ import { parseArgs } from 'node:util';
 import { ClientError, createSluiceGrpcClient, readFileContent, Status, uploadRequests, type Batch } from './index.js';
 
 const { values } = parseArgs({
-  options: { url: { type: 'string', default: '127.0.0.1:50051' }, key: { type: 'string' }, file: { type: 'string' }, model: { type: 'string', default: 'gpt-4o-batch' } },
+  options: {
+    url: { type: 'string', default: '127.0.0.1:50051' },
+    key: { type: 'string' },
+    file: { type: 'string' },
+    model: { type: 'string', default: 'gpt-4o-batch' },
+  },
 });
 const key = values.key ?? process.env.SLUICE_KEY;
 if (!key) throw new Error('--key (or SLUICE_KEY) is required');
 const sample = [1, 2, 3]
-  .map((i) => JSON.stringify({ custom_id: `req-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: values.model, messages: [{ role: 'user', content: `Say hello #${i}` }] } }))
+  .map((i) =>
+    JSON.stringify({
+      custom_id: `req-${i}`,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: values.model, messages: [{ role: 'user', content: `Say hello #${i}` }] },
+    }),
+  )
   .join('\n');
 
 const sluice = createSluiceGrpcClient(values.url, key);
@@ -23,13 +35,22 @@ try {
   // Upload: the metadata message, then the content in chunks (a file streams from disk as gRPC sends it).
   const file = await sluice.files.uploadFile(
     uploadRequests(
-      { filename: values.file ? basename(values.file) : 'example.jsonl', purpose: 'batch', targetModelNames: values.file ? [] : [values.model] },
+      {
+        filename: values.file ? basename(values.file) : 'example.jsonl',
+        purpose: 'batch',
+        targetModelNames: values.file ? [] : [values.model],
+      },
       values.file ? createReadStream(values.file) : sample,
     ),
   );
   console.log(`uploaded ${file.id} (${file.bytes} bytes)`);
 
-  const batch = await sluice.batches.createBatch({ inputFileId: file.id, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: { example: 'grpc' } });
+  const batch = await sluice.batches.createBatch({
+    inputFileId: file.id,
+    endpoint: '/v1/chat/completions',
+    completionWindow: '24h',
+    metadata: { example: 'grpc' },
+  });
   console.log(`created ${batch.id}: ${batch.status}`);
 
   // Watch: the batch now, then at each status change; the stream ends when the batch is terminal.
@@ -39,13 +60,19 @@ try {
     done = update;
   }
   // Unset optional fields are undefined: outputFileId only once the batch has output.
-  if (done.outputFileId) process.stdout.write((await readFileContent(sluice.files.downloadFileContent({ fileId: done.outputFileId }))).toString('utf8'));
+  if (done.outputFileId)
+    process.stdout.write((await readFileContent(sluice.files.downloadFileContent({ fileId: done.outputFileId }))).toString('utf8'));
   else console.log(`no output (${done.status})`);
 
   const page = await sluice.batches.listBatches({ limit: 5 });
   console.log(`latest batches: ${page.data.map((b) => `${b.id} ${b.status}`).join(', ')}${page.hasMore ? ', …' : ''}`);
 
-  const second = await sluice.batches.createBatch({ inputFileId: file.id, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: {} });
+  const second = await sluice.batches.createBatch({
+    inputFileId: file.id,
+    endpoint: '/v1/chat/completions',
+    completionWindow: '24h',
+    metadata: {},
+  });
   console.log(`cancelled ${second.id}: ${(await sluice.batches.cancelBatch({ batchId: second.id })).status}`);
 
   const deleted = await sluice.files.deleteFile({ fileId: file.id });

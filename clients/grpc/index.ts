@@ -1,6 +1,12 @@
 import { createChannel, createClientFactory, Metadata, type Channel, type ClientMiddleware } from 'nice-grpc';
 import { BatchServiceDefinition, type BatchServiceClient } from './gen/sluice/v1/batches.js';
-import { FileServiceDefinition, type FileServiceClient, type FileChunk, type UploadFileMetadata, type UploadFileRequest } from './gen/sluice/v1/files.js';
+import {
+  FileServiceDefinition,
+  type FileServiceClient,
+  type FileChunk,
+  type UploadFileMetadata,
+  type UploadFileRequest,
+} from './gen/sluice/v1/files.js';
 
 export {
   Batch,
@@ -52,7 +58,12 @@ export function sluiceErrorFields(trailer: Metadata | undefined): SluiceErrorFie
     return typeof v === 'string' ? v : null;
   };
   const retryAfter = Number(text('retry-after'));
-  return { type, param: text('sluice-error-param'), code: text('sluice-error-code'), retryAfter: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null };
+  return {
+    type,
+    param: text('sluice-error-param'),
+    code: text('sluice-error-code'),
+    retryAfter: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null,
+  };
 }
 
 /** Upload chunks the server accepts: at most 1 MiB each. */

@@ -10,12 +10,24 @@ import { parseArgs } from 'node:util';
 import { createSluiceClient, isSluiceClientError, readText, uploadBody, type Batch } from './index.js';
 
 const { values } = parseArgs({
-  options: { url: { type: 'string', default: 'http://127.0.0.1:4000' }, key: { type: 'string' }, file: { type: 'string' }, model: { type: 'string', default: 'gpt-4o-batch' } },
+  options: {
+    url: { type: 'string', default: 'http://127.0.0.1:4000' },
+    key: { type: 'string' },
+    file: { type: 'string' },
+    model: { type: 'string', default: 'gpt-4o-batch' },
+  },
 });
 const key = values.key ?? process.env.SLUICE_KEY;
 if (!key) throw new Error('--key (or SLUICE_KEY) is required');
 const sample = [1, 2, 3]
-  .map((i) => JSON.stringify({ custom_id: `req-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: values.model, messages: [{ role: 'user', content: `Say hello #${i}` }] } }))
+  .map((i) =>
+    JSON.stringify({
+      custom_id: `req-${i}`,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: values.model, messages: [{ role: 'user', content: `Say hello #${i}` }] },
+    }),
+  )
   .join('\n');
 
 const sluice = createSluiceClient(values.url, key);
@@ -23,13 +35,22 @@ const sluice = createSluiceClient(values.url, key);
 // Upload: a header line with the fields, then the file (a file-backed Blob streams from disk).
 const file = await sluice.files.uploadStream.mutate(
   uploadBody(
-    { filename: values.file ? basename(values.file) : 'example.jsonl', purpose: 'batch', target_model_names: values.file ? [] : [values.model] },
+    {
+      filename: values.file ? basename(values.file) : 'example.jsonl',
+      purpose: 'batch',
+      target_model_names: values.file ? [] : [values.model],
+    },
     values.file ? await openAsBlob(values.file) : sample,
   ),
 );
 console.log(`uploaded ${file.id} (${file.bytes} bytes)`);
 
-const batch = await sluice.batches.create.mutate({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { example: 'trpc' } });
+const batch = await sluice.batches.create.mutate({
+  input_file_id: file.id,
+  endpoint: '/v1/chat/completions',
+  completion_window: '24h',
+  metadata: { example: 'trpc' },
+});
 console.log(`created ${batch.id}: ${batch.status}`);
 
 // Watch (Server-Sent Events): the batch now, then at each status change; it completes when the batch is terminal.

@@ -30,11 +30,7 @@ function requireString(body: Record<string, unknown>, key: string): string {
   const value = body[key];
   if (value === undefined) throw badRequest(`Missing required parameter: '${key}'.`, key, 'missing_required_parameter');
   if (typeof value !== 'string') {
-    throw badRequest(
-      `Invalid type for '${key}': expected a string, but got ${jsonType(value)} instead.`,
-      key,
-      'invalid_type',
-    );
+    throw badRequest(`Invalid type for '${key}': expected a string, but got ${jsonType(value)} instead.`, key, 'invalid_type');
   }
   return value;
 }
@@ -42,11 +38,7 @@ function requireString(body: Record<string, unknown>, key: string): string {
 function parseMetadata(value: unknown): Record<string, string> | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw badRequest(
-      `Invalid type for 'metadata': expected an object, but got ${jsonType(value)} instead.`,
-      'metadata',
-      'invalid_type',
-    );
+    throw badRequest(`Invalid type for 'metadata': expected an object, but got ${jsonType(value)} instead.`, 'metadata', 'invalid_type');
   }
   const entries = Object.entries(value as Record<string, unknown>);
   if (entries.length > 16) {
@@ -136,11 +128,7 @@ export function parseCreateBatch(body: unknown, dialect: Dialect, files: FileSto
     );
   }
   if (completion_window !== '24h') {
-    throw badRequest(
-      `Invalid value: '${completion_window}'. Supported values are: '24h'.`,
-      'completion_window',
-      'invalid_value',
-    );
+    throw badRequest(`Invalid value: '${completion_window}'. Supported values are: '24h'.`, 'completion_window', 'invalid_value');
   }
   const metadata = parseMetadata(fields['metadata']);
   const outputExpiresAfterSeconds = parseOutputExpiresAfter(fields['output_expires_after'], dialect);

@@ -77,8 +77,7 @@ export const azureDialect: Dialect = {
   uploadStatus: 201,
   newFileId: azureIds.file,
   newBatchId: azureIds.batch,
-  acceptsEndpoint: (endpoint) =>
-    (OPENAI_BATCH_ENDPOINTS as readonly string[]).some((known) => withoutV1(known) === withoutV1(endpoint)),
+  acceptsEndpoint: (endpoint) => (OPENAI_BATCH_ENDPOINTS as readonly string[]).some((known) => withoutV1(known) === withoutV1(endpoint)),
   urlMatches: (lineUrl, endpoint) => withoutV1(lineUrl) === withoutV1(endpoint),
   expirySecondsRange: [1_209_600, THIRTY_DAYS],
   // Azure caps files *without* an expiry at 500, so it evidently sets none by default.

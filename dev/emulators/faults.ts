@@ -51,12 +51,7 @@ function matches(fault: Fault, method: string, pathname: string): boolean {
  * emulator closes), then drops the connection, or answers `status`, or lets
  * the request continue to the routes.
  */
-export async function applyFault(
-  fault: Fault,
-  req: IncomingMessage,
-  res: ServerResponse,
-  signal: AbortSignal,
-): Promise<FaultOutcome> {
+export async function applyFault(fault: Fault, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<FaultOutcome> {
   if (fault.delayMs && fault.delayMs > 0) {
     try {
       await sleep(fault.delayMs, undefined, { signal });

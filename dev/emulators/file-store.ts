@@ -72,11 +72,7 @@ export class FileStore {
  * gives an empty page rather than an error: older SDKs page until they see
  * one, and a cursor item may have been deleted meanwhile.
  */
-export function page<T extends { id: string }>(
-  ordered: T[],
-  after: string | undefined,
-  limit: number,
-): { data: T[]; has_more: boolean } {
+export function page<T extends { id: string }>(ordered: T[], after: string | undefined, limit: number): { data: T[]; has_more: boolean } {
   let start = 0;
   if (after !== undefined) {
     const index = ordered.findIndex((item) => item.id === after);

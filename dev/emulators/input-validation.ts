@@ -15,9 +15,7 @@ export interface InputLine {
   body: Record<string, unknown>;
 }
 
-export type InputCheck =
-  | { ok: true; lines: InputLine[]; model: string | null }
-  | { ok: false; errors: BatchError[] };
+export type InputCheck = { ok: true; lines: InputLine[]; model: string | null } | { ok: false; errors: BatchError[] };
 
 export interface InputRules {
   dialect: Dialect;
@@ -45,8 +43,7 @@ export function splitLines(content: Buffer): { line: number; text: string }[] {
   return out;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 function lineError(code: string, message: string, line: number | null, param: string | null = null): BatchError {
   return { code, message, param, line };
@@ -114,7 +111,9 @@ export function checkInput(content: Buffer, rules: InputRules): InputCheck {
       continue;
     }
     if (method !== 'POST') {
-      errors.push(lineError('invalid_request', `Unsupported 'method' ${JSON.stringify(method)}: only 'POST' is supported.`, line, 'method'));
+      errors.push(
+        lineError('invalid_request', `Unsupported 'method' ${JSON.stringify(method)}: only 'POST' is supported.`, line, 'method'),
+      );
       continue;
     }
     if (typeof url !== 'string') {

@@ -85,9 +85,7 @@ export class BatchEngine {
     this.batches.set(batch.id, batch);
     this.work.set(batch.id, {
       input: files.get(params.input_file_id).content,
-      ...(params.outputExpiresAfterSeconds === undefined
-        ? {}
-        : { outputExpiresAfterSeconds: params.outputExpiresAfterSeconds }),
+      ...(params.outputExpiresAfterSeconds === undefined ? {} : { outputExpiresAfterSeconds: params.outputExpiresAfterSeconds }),
     });
     this.schedule(batch);
     return batch;
@@ -298,4 +296,3 @@ function usageObject(input: number, output: number): NonNullable<EmulatedBatch['
     total_tokens: input + output,
   };
 }
-

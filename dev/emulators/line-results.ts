@@ -41,21 +41,17 @@ interface EmulatedHttpError {
 
 function emulatedError(line: InputLine): EmulatedHttpError | undefined {
   const metadata = line.body['metadata'];
-  const spec =
-    metadata !== null && typeof metadata === 'object' ? (metadata as Record<string, unknown>)['emulate_error'] : undefined;
+  const spec = metadata !== null && typeof metadata === 'object' ? (metadata as Record<string, unknown>)['emulate_error'] : undefined;
   if (!spec && !line.custom_id.startsWith('fail-')) return undefined;
 
   const fields = spec !== null && typeof spec === 'object' ? (spec as Record<string, unknown>) : {};
-  const status =
-    typeof fields['status_code'] === 'number' && fields['status_code'] >= 400 ? fields['status_code'] : 400;
-  const code =
-    typeof spec === 'string' ? spec : typeof fields['code'] === 'string' ? fields['code'] : 'emulated_error';
+  const status = typeof fields['status_code'] === 'number' && fields['status_code'] >= 400 ? fields['status_code'] : 400;
+  const code = typeof spec === 'string' ? spec : typeof fields['code'] === 'string' ? fields['code'] : 'emulated_error';
   return {
     status_code: status,
     type: typeof fields['type'] === 'string' ? fields['type'] : typeForStatus(status),
     code,
-    message:
-      typeof fields['message'] === 'string' ? fields['message'] : `Emulated upstream error for custom_id '${line.custom_id}'.`,
+    message: typeof fields['message'] === 'string' ? fields['message'] : `Emulated upstream error for custom_id '${line.custom_id}'.`,
   };
 }
 
@@ -63,12 +59,7 @@ function emulatedError(line: InputLine): EmulatedHttpError | undefined {
  * Results once the first `done` lines have run and the rest never will
  * (`notExecuted` says why; it is unused when done === lines.length).
  */
-export function lineResults(
-  lines: InputLine[],
-  endpoint: string,
-  done: number,
-  notExecuted?: NotExecuted,
-): LineResults {
+export function lineResults(lines: InputLine[], endpoint: string, done: number, notExecuted?: NotExecuted): LineResults {
   const created = Math.floor(Date.now() / 1000);
   const out: LineResults = { outputLines: [], errorLines: [], completed: 0, failed: 0, usage: { input: 0, output: 0 } };
 

@@ -26,9 +26,7 @@ export const MAX_FILE_BYTES = 512 * 1024 * 1024;
 export function parseMultipart(req: IncomingMessage): Promise<MultipartForm> {
   const contentType = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(contentType)) {
-    return Promise.reject(
-      badRequest(`Invalid Content-Type header (${contentType || 'none'}), expected multipart/form-data.`),
-    );
+    return Promise.reject(badRequest(`Invalid Content-Type header (${contentType || 'none'}), expected multipart/form-data.`));
   }
 
   return new Promise<MultipartForm>((resolve, reject) => {

@@ -37,7 +37,9 @@ const replyText = (line: InputLine): string => `Emulated reply to ${line.custom_
 
 /** A fixed pseudo-embedding derived from the input, so equal inputs embed equally. */
 function pseudoEmbedding(input: unknown, dimensions: number): number[] {
-  const digest = createHash('sha256').update(JSON.stringify(input ?? '')).digest();
+  const digest = createHash('sha256')
+    .update(JSON.stringify(input ?? ''))
+    .digest();
   return Array.from({ length: dimensions }, (_, i) => Number(((digest[i % digest.length]! / 255) * 2 - 1).toFixed(6)));
 }
 

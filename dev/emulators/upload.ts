@@ -43,29 +43,26 @@ function parseExpiresAfter(fields: Record<string, string>, dialect: Dialect): nu
   return value;
 }
 
-export function acceptUpload(form: MultipartForm, dialect: Dialect, store: FileStore, maxBatchInputBytes = MAX_BATCH_INPUT_BYTES): EmulatedFile {
+export function acceptUpload(
+  form: MultipartForm,
+  dialect: Dialect,
+  store: FileStore,
+  maxBatchInputBytes = MAX_BATCH_INPUT_BYTES,
+): EmulatedFile {
   const purpose = form.fields['purpose'];
   if (!form.file) throw badRequest("Missing required parameter: 'file'.", 'file', 'missing_required_parameter');
   if (purpose === undefined) {
     throw badRequest("Missing required parameter: 'purpose'.", 'purpose', 'missing_required_parameter');
   }
   if (!(UPLOAD_PURPOSES as readonly string[]).includes(purpose)) {
-    throw badRequest(
-      `Invalid value: '${purpose}'. Supported values are: ${quoteList(UPLOAD_PURPOSES)}.`,
-      'purpose',
-      'invalid_value',
-    );
+    throw badRequest(`Invalid value: '${purpose}'. Supported values are: ${quoteList(UPLOAD_PURPOSES)}.`, 'purpose', 'invalid_value');
   }
   const expiresAfter = parseExpiresAfter(form.fields, dialect);
 
   const { filename, content } = form.file;
   if (purpose === 'batch') {
     if (!filename.toLowerCase().endsWith('.jsonl')) {
-      throw badRequest(
-        `Invalid file format for Batch API. Must be .jsonl (got filename '${filename}').`,
-        'file',
-        'invalid_file_format',
-      );
+      throw badRequest(`Invalid file format for Batch API. Must be .jsonl (got filename '${filename}').`, 'file', 'invalid_file_format');
     }
     if (content.length > maxBatchInputBytes) {
       throw badRequest(`Batch input files may be at most ${maxBatchInputBytes / 1024 / 1024} MB.`, 'file', 'file_too_large');

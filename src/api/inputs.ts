@@ -14,7 +14,10 @@ export const createBatchInput = z.object({
   completion_window: z.literal('24h', { message: "must be '24h'" }),
   // OpenAI's limits, checked before any provider is called (a NUL here once made an untracked upstream batch).
   metadata: z
-    .record(text(64).refine((k) => k.length > 0, 'keys must not be empty'), text(512))
+    .record(
+      text(64).refine((k) => k.length > 0, 'keys must not be empty'),
+      text(512),
+    )
     .refine((m) => Object.keys(m).length <= 16, 'at most 16 key-value pairs')
     .nullish(),
   output_expires_after: expiresAfter.optional(),

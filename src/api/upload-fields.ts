@@ -8,7 +8,14 @@ import { parseInput } from './parse-input.js';
 const nameList = z
   .union([text(4096), z.array(text(4096)).max(MAX_MODEL_NAMES)])
   .optional()
-  .transform((v) => [...new Set((v === undefined ? [] : [v].flat()).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))])
+  .transform((v) => [
+    ...new Set(
+      (v === undefined ? [] : [v].flat())
+        .flatMap((s) => s.split(','))
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ])
   .pipe(z.array(text(255)).max(MAX_MODEL_NAMES));
 
 /**

@@ -26,7 +26,8 @@ export const USAGE_EXIT_CODE = 2;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function port(value: string): number {
-  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('A port is a whole number from 0 to 65535 (0: any free port).');
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
+    throw new InvalidArgumentError('A port is a whole number from 0 to 65535 (0: any free port).');
   return Number(value);
 }
 
@@ -40,7 +41,8 @@ const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a
 
 function host(value: string): string {
   const bare = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
-  if (isIP(bare) === 0 && !HOSTNAME.test(bare)) throw new InvalidArgumentError('A host is an IP address or a hostname, e.g. 127.0.0.1, 0.0.0.0 or ::.');
+  if (isIP(bare) === 0 && !HOSTNAME.test(bare))
+    throw new InvalidArgumentError('A host is an IP address or a hostname, e.g. 127.0.0.1, 0.0.0.0 or ::.');
   return bare;
 }
 
@@ -56,7 +58,12 @@ function program(): Command {
     .addOption(new Option('-p, --port <port>', 'HTTP port (REST and tRPC); 0: any free port').env('PORT').default(4000).argParser(port))
     .addOption(new Option('--host <host>', 'address to listen on (HTTP and gRPC)').env('HOST').default('127.0.0.1').argParser(host))
     .addOption(new Option('--grpc-port <port>', 'gRPC port; -1: no gRPC server').env('GRPC_PORT').default(50051).argParser(grpcPort))
-    .addOption(new Option('--drain-seconds <seconds>', 'on SIGTERM/SIGINT, how long requests in flight may take to finish').env('SLUICE_DRAIN_SECONDS').default(20_000, '20').argParser(seconds))
+    .addOption(
+      new Option('--drain-seconds <seconds>', 'on SIGTERM/SIGINT, how long requests in flight may take to finish')
+        .env('SLUICE_DRAIN_SECONDS')
+        .default(20_000, '20')
+        .argParser(seconds),
+    )
     .addOption(new Option('--log-level <level>', 'JSON log level (pino)').env('LOG_LEVEL').default('info').choices(LOG_LEVELS))
     .addOption(
       new Option(
@@ -89,7 +96,15 @@ export function parseCommandLine(argv: string[]): CommandLine {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') return { action: 'exit', code: 0, stdout: help };
     return { action: 'exit', code: USAGE_EXIT_CODE, stderr: `${err.message.replace(/^error: /, '').replace(/\.?$/, '.')} See --help.` };
   }
-  const o = cmd.opts<{ config: string; port: number; host: string; grpcPort: number; drainSeconds: number; logLevel: string; auth: boolean }>();
+  const o = cmd.opts<{
+    config: string;
+    port: number;
+    host: string;
+    grpcPort: number;
+    drainSeconds: number;
+    logLevel: string;
+    auth: boolean;
+  }>();
   return {
     action: 'start',
     command: {

@@ -62,7 +62,9 @@ function toGatewayConfig(raw: RawConfig, env: NodeJS.ProcessEnv): GatewayConfig 
       maxFileBytes: gs.max_batch_file_bytes ?? DEFAULT_LIMITS.maxFileBytes,
       maxFileLines: gs.max_batch_file_lines ?? DEFAULT_LIMITS.maxFileLines,
       requestTimeoutMs: gs.request_timeout_seconds ? gs.request_timeout_seconds * 1000 : DEFAULT_LIMITS.requestTimeoutMs,
-      bodyIdleTimeoutMs: gs.request_body_idle_timeout_seconds ? gs.request_body_idle_timeout_seconds * 1000 : DEFAULT_LIMITS.bodyIdleTimeoutMs,
+      bodyIdleTimeoutMs: gs.request_body_idle_timeout_seconds
+        ? gs.request_body_idle_timeout_seconds * 1000
+        : DEFAULT_LIMITS.bodyIdleTimeoutMs,
     },
     tracking: {
       pollIntervalMs: seconds(gs.batch_poll_interval_seconds) ?? DEFAULT_TRACKING.pollIntervalMs,
@@ -76,7 +78,12 @@ function toGatewayConfig(raw: RawConfig, env: NodeJS.ProcessEnv): GatewayConfig 
   };
 }
 
-function toDeployment(entry: RawConfig['model_list'][number], i: number, gs: RawConfig['general_settings'], env: NodeJS.ProcessEnv): Deployment {
+function toDeployment(
+  entry: RawConfig['model_list'][number],
+  i: number,
+  gs: RawConfig['general_settings'],
+  env: NodeJS.ProcessEnv,
+): Deployment {
   const params = entry.litellm_params;
   const slash = params.model.indexOf('/');
   const provider = params.model.slice(0, slash) as Deployment['provider'];

@@ -42,7 +42,9 @@ function readCredentials(value: string | undefined, env: NodeJS.ProcessEnv, at: 
     try {
       text = readFileSync(source, 'utf8');
     } catch (err) {
-      throw new ConfigError(`${at}: cannot read the service account key file ${source} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new ConfigError(
+        `${at}: cannot read the service account key file ${source} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
   }
   let key: unknown;

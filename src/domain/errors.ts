@@ -111,4 +111,5 @@ export const uploadCancelled = () => new GatewayError('invalid_request', 'The cl
 export const missingFile = () => new GatewayError('invalid_request', "Missing 'file' in the form", 'file', 'missing_file');
 
 /** A batch that no deployment of its file's groups could take (none configured, or every one failed). */
-export const noDeploymentForBatch = () => new GatewayError('unavailable', 'No deployment could take the batch', null, 'deployment_unavailable');
+export const noDeploymentForBatch = () =>
+  new GatewayError('unavailable', 'No deployment could take the batch', null, 'deployment_unavailable');

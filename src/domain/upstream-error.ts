@@ -17,16 +17,35 @@ export function fromProviderError(err: unknown, what: string): GatewayError {
 }
 
 function mapped(err: unknown, what: string): GatewayError {
-  if (!(err instanceof ProviderError)) return new GatewayError('upstream', `${what} failed: the provider could not be used`, null, 'upstream_error');
+  if (!(err instanceof ProviderError))
+    return new GatewayError('upstream', `${what} failed: the provider could not be used`, null, 'upstream_error');
   const s = err.status;
   const code = token(err.providerCode);
   const param = token(err.providerParam);
   if (s === 400 || s === 409 || s === 422) {
-    return new GatewayError('invalid_request', `${what} failed: the provider rejected the request (HTTP ${s})`, param, code ?? 'upstream_rejected');
+    return new GatewayError(
+      'invalid_request',
+      `${what} failed: the provider rejected the request (HTTP ${s})`,
+      param,
+      code ?? 'upstream_rejected',
+    );
   }
   if (s === 404) return new GatewayError('not_found', `${what} failed: the provider does not know this object`, param, 'not_found');
-  if (s === 413) return new GatewayError('payload_too_large', `${what} failed: the provider refused it as too large`, 'file', code ?? 'payload_too_large');
-  if (s === 429) return new GatewayError('rate_limited', `${what} failed: the provider is rate limiting`, null, code ?? 'rate_limit_exceeded', err.retryAfter);
+  if (s === 413)
+    return new GatewayError(
+      'payload_too_large',
+      `${what} failed: the provider refused it as too large`,
+      'file',
+      code ?? 'payload_too_large',
+    );
+  if (s === 429)
+    return new GatewayError(
+      'rate_limited',
+      `${what} failed: the provider is rate limiting`,
+      null,
+      code ?? 'rate_limit_exceeded',
+      err.retryAfter,
+    );
   if (s === 0) return new GatewayError('unavailable', `${what} failed: the provider could not be reached`, null, 'upstream_unreachable');
   return new GatewayError('upstream', `${what} failed: the provider answered HTTP ${s}`, null, 'upstream_error');
 }
@@ -44,5 +63,8 @@ export function upstreamDetail(err: unknown): string | undefined {
 
 /** Failures worth trying on another deployment (and worth a health cool-down). */
 export function isTransient(err: unknown): boolean {
-  return err instanceof ProviderError && (err.status === 0 || err.status === 429 || err.status >= 500 || err.status === 401 || err.status === 403);
+  return (
+    err instanceof ProviderError &&
+    (err.status === 0 || err.status === 429 || err.status >= 500 || err.status === 401 || err.status === 403)
+  );
 }

@@ -24,12 +24,42 @@ export class GatewayMetrics {
 
   constructor(em: () => EntityManager, log: Logger) {
     const registers = [this.registry];
-    this.filesUploaded = new Counter({ name: 'sluice_files_uploaded_total', help: 'Managed batch input files uploaded (counted once per target model group)', labelNames: ['model_group'], registers });
-    this.bytesUploaded = new Counter({ name: 'sluice_file_upload_bytes_total', help: 'Bytes of managed batch input files uploaded (counted once per target model group)', labelNames: ['model_group'], registers });
-    this.batchesCreated = new Counter({ name: 'sluice_batches_created_total', help: 'Batches created through this replica', labelNames: ['model_group'], registers });
-    this.batchesFinished = new Counter({ name: 'sluice_batches_finished_total', help: 'Batches this replica saw to their end (cost recorded)', labelNames: ['model_group', 'status'], registers });
-    this.sideEffectsAbandoned = new Counter({ name: 'sluice_side_effects_abandoned_total', help: 'Durable side effects this replica gave up on after their maximum age (kind: webhook, replica_delete)', labelNames: ['kind'], registers });
-    this.batchTokens = new Counter({ name: 'sluice_batch_tokens_total', help: 'Billed tokens of finished batches recorded by this replica', labelNames: ['model_group', 'type'], registers });
+    this.filesUploaded = new Counter({
+      name: 'sluice_files_uploaded_total',
+      help: 'Managed batch input files uploaded (counted once per target model group)',
+      labelNames: ['model_group'],
+      registers,
+    });
+    this.bytesUploaded = new Counter({
+      name: 'sluice_file_upload_bytes_total',
+      help: 'Bytes of managed batch input files uploaded (counted once per target model group)',
+      labelNames: ['model_group'],
+      registers,
+    });
+    this.batchesCreated = new Counter({
+      name: 'sluice_batches_created_total',
+      help: 'Batches created through this replica',
+      labelNames: ['model_group'],
+      registers,
+    });
+    this.batchesFinished = new Counter({
+      name: 'sluice_batches_finished_total',
+      help: 'Batches this replica saw to their end (cost recorded)',
+      labelNames: ['model_group', 'status'],
+      registers,
+    });
+    this.sideEffectsAbandoned = new Counter({
+      name: 'sluice_side_effects_abandoned_total',
+      help: 'Durable side effects this replica gave up on after their maximum age (kind: webhook, replica_delete)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.batchTokens = new Counter({
+      name: 'sluice_batch_tokens_total',
+      help: 'Billed tokens of finished batches recorded by this replica',
+      labelNames: ['model_group', 'type'],
+      registers,
+    });
     this.upstreamDuration = new Histogram({
       name: 'sluice_upstream_request_duration_seconds',
       help: 'Upstream HTTP requests (each attempt) by deployment, time to response headers',
@@ -54,7 +84,9 @@ export class GatewayMetrics {
       async collect() {
         const rows = await em()
           .getConnection()
-          .execute<{ status: string; model_group: string; n: number | string }[]>('select status, model_group, count(*) as n from managed_batch group by status, model_group')
+          .execute<{ status: string; model_group: string; n: number | string }[]>(
+            'select status, model_group, count(*) as n from managed_batch group by status, model_group',
+          )
           .catch(readFailed('batches'));
         if (!rows) return;
         this.reset();
@@ -69,7 +101,9 @@ export class GatewayMetrics {
       async collect() {
         const rows = await em()
           .getConnection()
-          .execute<{ model_group: string; cost: number | string }[]>('select model_group, sum(cost) as cost from spend_record group by model_group')
+          .execute<{ model_group: string; cost: number | string }[]>(
+            'select model_group, sum(cost) as cost from spend_record group by model_group',
+          )
           .catch(readFailed('spend'));
         if (!rows) return;
         this.reset();

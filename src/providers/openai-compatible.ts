@@ -1,14 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { UpstreamClient } from './http/client.js';
 import { multipartUpload } from './http/multipart.js';
-import type {
-  BatchProvider,
-  ContentStream,
-  CreateBatchRequest,
-  ProviderBatch,
-  ProviderFile,
-  UploadRequest,
-} from './types.js';
+import type { BatchProvider, ContentStream, CreateBatchRequest, ProviderBatch, ProviderFile, UploadRequest } from './types.js';
 
 /**
  * The Files + Batches calls that OpenAI and Azure share (same paths under their base URL, same shapes).
@@ -37,7 +30,10 @@ export class OpenAICompatibleProvider implements BatchProvider {
       method: 'POST',
       path: '/files',
       // Without a length (a stream-through copy) undici sends the body with chunked transfer encoding.
-      headers: { 'content-type': form.contentType, ...(form.contentLength === undefined ? {} : { 'content-length': String(form.contentLength) }) },
+      headers: {
+        'content-type': form.contentType,
+        ...(form.contentLength === undefined ? {} : { 'content-length': String(form.contentLength) }),
+      },
       body: () => form.body(),
       retry: true,
       signal,
@@ -85,7 +81,11 @@ export class OpenAICompatibleProvider implements BatchProvider {
   async listBatches(page: { after?: string; limit?: number } = {}): Promise<{ data: ProviderBatch[]; has_more: boolean }> {
     const q = new URLSearchParams({ limit: String(page.limit ?? 100) });
     if (page.after) q.set('after', page.after);
-    const list = await this.http.json<{ data?: ProviderBatch[]; has_more?: boolean }>({ method: 'GET', path: `/batches?${q}`, retry: true });
+    const list = await this.http.json<{ data?: ProviderBatch[]; has_more?: boolean }>({
+      method: 'GET',
+      path: `/batches?${q}`,
+      retry: true,
+    });
     return { data: (list.data ?? []).map((b) => this.normaliseBatch(b)), has_more: list.has_more === true };
   }
 

@@ -18,7 +18,9 @@ export class ProviderRegistry {
   /** `observer` hears about every upstream HTTP call (metrics, tracing), so providers import neither. */
   constructor(deployments: Deployment[], extraSecrets: string[] = [], observer?: UpstreamObserver) {
     // Every client scrubs every configured key: a provider may echo a credential that is not its own.
-    const secrets = [...new Set([...deployments.flatMap((d) => [d.apiKey, d.vertex?.credentials.private_key ?? '']).filter(Boolean), ...extraSecrets])];
+    const secrets = [
+      ...new Set([...deployments.flatMap((d) => [d.apiKey, d.vertex?.credentials.private_key ?? '']).filter(Boolean), ...extraSecrets]),
+    ];
     for (const d of deployments) this.byDeployment.set(d.id, factories[d.provider](d, secrets, observer));
   }
 

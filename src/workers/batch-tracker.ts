@@ -52,7 +52,16 @@ export class BatchTracker {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.gw.log.info({ event: 'tracker_started', owner: this.owner, poll_interval_ms: this.pollMs, finalizing_poll_interval_ms: this.finalizingMs, lease_ms: this.leaseMs }, 'batch tracker started');
+    this.gw.log.info(
+      {
+        event: 'tracker_started',
+        owner: this.owner,
+        poll_interval_ms: this.pollMs,
+        finalizing_poll_interval_ms: this.finalizingMs,
+        lease_ms: this.leaseMs,
+      },
+      'batch tracker started',
+    );
     this.schedule(0);
     this.heartbeat = setInterval(() => void this.renew(), Math.max(5, Math.floor(this.leaseMs / 3)));
     this.heartbeat.unref();
@@ -107,7 +116,10 @@ export class BatchTracker {
       if (!result || result.done) next = null;
       else next = Date.now() + jitter(result.status === 'finalizing' ? this.finalizingMs : this.pollMs);
     } catch (err) {
-      this.gw.log.warn({ event: 'batch_poll_failed', batch_id: id, error: (err as Error).message }, 'following the batch failed; will retry');
+      this.gw.log.warn(
+        { event: 'batch_poll_failed', batch_id: id, error: (err as Error).message },
+        'following the batch failed; will retry',
+      );
       next = Date.now() + jitter(this.pollMs);
     }
     try {

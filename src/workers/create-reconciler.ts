@@ -41,11 +41,24 @@ export class CreateReconciler {
 
   private async tick(): Promise<void> {
     const now = Date.now();
-    const ids = await claimDueRows(this.gw.em(), this.dialect, 'batch_create_intent', "state = 'pending'", [], this.owner, now, this.gw.config.tracking.leaseMs, CONCURRENCY);
+    const ids = await claimDueRows(
+      this.gw.em(),
+      this.dialect,
+      'batch_create_intent',
+      "state = 'pending'",
+      [],
+      this.owner,
+      now,
+      this.gw.config.tracking.leaseMs,
+      CONCURRENCY,
+    );
     await Promise.all(
       ids.map((id) =>
         reconcileIntent(this.gw, id).catch((err: unknown) =>
-          this.gw.log.warn({ event: 'batch_intent_reconcile_failed', intent: id, error: (err as Error).message }, 'could not settle a batch create intent; will retry'),
+          this.gw.log.warn(
+            { event: 'batch_intent_reconcile_failed', intent: id, error: (err as Error).message },
+            'could not settle a batch create intent; will retry',
+          ),
         ),
       ),
     );

@@ -12,7 +12,14 @@ import type { Dialect } from '../db/orm.js';
  *
  * Work left: a batch not yet terminal, or terminal but not yet accounted for (cost_recorded = false).
  */
-export async function claimDueBatches(em: EntityManager, dialect: Dialect, owner: string, now: number, leaseMs: number, limit: number): Promise<string[]> {
+export async function claimDueBatches(
+  em: EntityManager,
+  dialect: Dialect,
+  owner: string,
+  now: number,
+  leaseMs: number,
+  limit: number,
+): Promise<string[]> {
   const skipLocked = dialect === 'postgresql' ? ' for update skip locked' : '';
   const rows = await em.getConnection().execute<{ id: string }[]>(
     `update managed_batch set lease_owner = ?, lease_until = ?

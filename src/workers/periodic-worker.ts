@@ -42,7 +42,9 @@ export class PeriodicWorker {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.tick()
-        .catch((err: unknown) => this.log.warn({ event: `${this.name}_tick_failed`, error: (err as Error).message }, `${this.name}: tick failed; retrying`))
+        .catch((err: unknown) =>
+          this.log.warn({ event: `${this.name}_tick_failed`, error: (err as Error).message }, `${this.name}: tick failed; retrying`),
+        )
         .finally(() => {
           this.running = undefined;
           const soon = this.again;

@@ -48,12 +48,25 @@ export class ReplicaJanitor {
 
   async stop(): Promise<void> {
     await this.worker.stop();
-    await this.gw.em().nativeUpdate(PendingDelete, { leaseOwner: this.owner }, { leaseOwner: null, leaseUntil: null }).catch(() => undefined);
+    await this.gw
+      .em()
+      .nativeUpdate(PendingDelete, { leaseOwner: this.owner }, { leaseOwner: null, leaseUntil: null })
+      .catch(() => undefined);
   }
 
   private async tick(): Promise<void> {
     const now = Date.now();
-    const ids = await claimDueRows(this.gw.em(), this.dialect, 'pending_delete', 'next_attempt_at <= ?', [now], this.owner, now, this.gw.config.tracking.leaseMs, CONCURRENCY);
+    const ids = await claimDueRows(
+      this.gw.em(),
+      this.dialect,
+      'pending_delete',
+      'next_attempt_at <= ?',
+      [now],
+      this.owner,
+      now,
+      this.gw.config.tracking.leaseMs,
+      CONCURRENCY,
+    );
     await Promise.all(ids.map((id) => this.retry(Number(id))));
   }
 
@@ -65,7 +78,10 @@ export class ReplicaJanitor {
     try {
       await deleteReplicaUpstream(this.gw, row);
       await em.nativeDelete(PendingDelete, { id });
-      this.gw.log.info({ event: 'replica_delete_done', deployment: row.deploymentId, reason: row.reason, attempts: attempt }, 'pending replica delete done');
+      this.gw.log.info(
+        { event: 'replica_delete_done', deployment: row.deploymentId, reason: row.reason, attempts: attempt },
+        'pending replica delete done',
+      );
       return;
     } catch (err) {
       const problem = (err as Error).message ?? String(err);
@@ -73,12 +89,32 @@ export class ReplicaJanitor {
       const ageMs = now - row.createdAt;
       if (ageMs > (this.gw.config.pendingDeleteMaxAgeMs ?? DEFAULT_MAX_AGE_MS)) {
         await em.nativeDelete(PendingDelete, { id });
-        emitEvent(this.gw, { event: 'replica_delete_abandoned', deployment: row.deploymentId, reason: row.reason, attempts: attempt, age_seconds: Math.round(ageMs / 1000), error: problem });
+        emitEvent(this.gw, {
+          event: 'replica_delete_abandoned',
+          deployment: row.deploymentId,
+          reason: row.reason,
+          attempts: attempt,
+          age_seconds: Math.round(ageMs / 1000),
+          error: problem,
+        });
         return;
       }
       const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(30, attempt - 1)) * (0.8 + Math.random() * 0.4);
-      await em.nativeUpdate(PendingDelete, { id }, { attempts: attempt, nextAttemptAt: Math.round(now + delay), lastError: problem.slice(0, 1000), leaseOwner: null, leaseUntil: null });
-      this.gw.log.warn({ event: 'replica_delete_retry', deployment: row.deploymentId, reason: row.reason, attempt, error: problem }, 'pending replica delete failed; retrying');
+      await em.nativeUpdate(
+        PendingDelete,
+        { id },
+        {
+          attempts: attempt,
+          nextAttemptAt: Math.round(now + delay),
+          lastError: problem.slice(0, 1000),
+          leaseOwner: null,
+          leaseUntil: null,
+        },
+      );
+      this.gw.log.warn(
+        { event: 'replica_delete_retry', deployment: row.deploymentId, reason: row.reason, attempt, error: problem },
+        'pending replica delete failed; retrying',
+      );
     }
   }
 }

@@ -75,14 +75,27 @@ export class WebhookOutbox {
     await this.worker.stop();
     clearTimeout(cut);
     this.abort.abort();
-    await this.gw.em().nativeUpdate(WebhookDelivery, { leaseOwner: this.owner }, { leaseOwner: null, leaseUntil: null }).catch(() => undefined);
+    await this.gw
+      .em()
+      .nativeUpdate(WebhookDelivery, { leaseOwner: this.owner }, { leaseOwner: null, leaseUntil: null })
+      .catch(() => undefined);
   }
 
   private async tick(): Promise<void> {
     const now = Date.now();
     // The lease covers a whole attempt (its timeout), so a slow receiver does not get the same delivery twice at once.
     const leaseMs = this.timeoutMs + this.gw.config.tracking.leaseMs;
-    const ids = await claimDueRows(this.gw.em(), this.dialect, 'webhook_delivery', 'delivered_at is null and next_attempt_at <= ?', [now], this.owner, now, leaseMs, CONCURRENCY);
+    const ids = await claimDueRows(
+      this.gw.em(),
+      this.dialect,
+      'webhook_delivery',
+      'delivered_at is null and next_attempt_at <= ?',
+      [now],
+      this.owner,
+      now,
+      leaseMs,
+      CONCURRENCY,
+    );
     await Promise.all(ids.map((id) => this.deliver(id)));
     if (now - this.lastPurge > 3_600_000) {
       // Delivered rows are kept a week (what was sent, when, after how many attempts), then removed.
@@ -116,8 +129,15 @@ export class WebhookOutbox {
       });
       await res.body.dump();
       if (res.statusCode >= 200 && res.statusCode < 300) {
-        await em.nativeUpdate(WebhookDelivery, { id }, { deliveredAt: Date.now(), attempts: attempt, leaseOwner: null, leaseUntil: null, lastError: null });
-        this.gw.log.info({ event: 'webhook_delivered', subject_id: row.subjectId, batch_id: row.subjectId, delivery: row.id, attempt }, 'batch webhook delivered');
+        await em.nativeUpdate(
+          WebhookDelivery,
+          { id },
+          { deliveredAt: Date.now(), attempts: attempt, leaseOwner: null, leaseUntil: null, lastError: null },
+        );
+        this.gw.log.info(
+          { event: 'webhook_delivered', subject_id: row.subjectId, batch_id: row.subjectId, delivery: row.id, attempt },
+          'batch webhook delivered',
+        );
         return;
       }
       problem = `HTTP ${res.statusCode}`;
@@ -129,11 +149,25 @@ export class WebhookOutbox {
     const tooOld = now - row.createdAt > this.maxAgeMs || (this.opts.maxAttempts !== undefined && attempt >= this.opts.maxAttempts);
     if (tooOld) {
       await em.nativeDelete(WebhookDelivery, { id });
-      emitEvent(this.gw, { event: 'webhook_abandoned', delivery_id: row.id, event_type: row.eventType, subject_id: row.subjectId, attempts: attempt, error: problem });
+      emitEvent(this.gw, {
+        event: 'webhook_abandoned',
+        delivery_id: row.id,
+        event_type: row.eventType,
+        subject_id: row.subjectId,
+        attempts: attempt,
+        error: problem,
+      });
       return;
     }
     const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4);
-    await em.nativeUpdate(WebhookDelivery, { id }, { attempts: attempt, nextAttemptAt: Math.round(now + delay), lastError: problem.slice(0, 1000), leaseOwner: null, leaseUntil: null });
-    this.gw.log.warn({ event: 'webhook_retry', batch_id: row.subjectId, delivery: row.id, attempt, error: problem }, 'batch webhook failed; retrying');
+    await em.nativeUpdate(
+      WebhookDelivery,
+      { id },
+      { attempts: attempt, nextAttemptAt: Math.round(now + delay), lastError: problem.slice(0, 1000), leaseOwner: null, leaseUntil: null },
+    );
+    this.gw.log.warn(
+      { event: 'webhook_retry', batch_id: row.subjectId, delivery: row.id, attempt, error: problem },
+      'batch webhook failed; retrying',
+    );
   }
 }

@@ -13,16 +13,27 @@ const KINDS = Object.keys(ERROR_KINDS) as ErrorKind[];
  * through each transport's one mapping: the same type and code on REST, gRPC and tRPC, and the table's HTTP
  * status on tRPC's HTTP wire (no gateway needed: nothing here reaches a database or a provider).
  */
-const thrown = (kind: ErrorKind) => new GatewayError(kind, `a ${kind} error`, kind === 'invalid_request' ? 'purpose' : null, `${kind}_code`, kind === 'rate_limited' ? 7 : undefined);
+const thrown = (kind: ErrorKind) =>
+  new GatewayError(
+    kind,
+    `a ${kind} error`,
+    kind === 'invalid_request' ? 'purpose' : null,
+    `${kind}_code`,
+    kind === 'rate_limited' ? 7 : undefined,
+  );
 
 const probe = router({
-  fails: publicProcedure.input((v: unknown) => v as ErrorKind).query(({ input }) => {
-    throw thrown(input);
-  }),
-  failsLater: publicProcedure.input((v: unknown) => v as ErrorKind).mutation(async ({ input }) => {
-    await Promise.resolve();
-    throw thrown(input);
-  }),
+  fails: publicProcedure
+    .input((v: unknown) => v as ErrorKind)
+    .query(({ input }) => {
+      throw thrown(input);
+    }),
+  failsLater: publicProcedure
+    .input((v: unknown) => v as ErrorKind)
+    .mutation(async ({ input }) => {
+      await Promise.resolve();
+      throw thrown(input);
+    }),
   crashes: publicProcedure.query(() => {
     throw new Error('connection to 10.0.0.7:5432 refused');
   }),
@@ -36,9 +47,18 @@ const probe = router({
 async function viaTrpc(path: string, input: unknown, method: 'GET' | 'POST' = 'GET') {
   const url = new URL(`http://sluice.test/trpc/${path}`);
   if (method === 'GET') url.searchParams.set('input', JSON.stringify(input));
-  const req = new Request(url, method === 'POST' ? { method, body: JSON.stringify(input), headers: { 'content-type': 'application/json' } } : undefined);
+  const req = new Request(
+    url,
+    method === 'POST' ? { method, body: JSON.stringify(input), headers: { 'content-type': 'application/json' } } : undefined,
+  );
   const res = await fetchRequestHandler({ endpoint: '/trpc', req, router: probe, createContext: () => ({}) as Context });
-  const body = (await res.json()) as { error: { message: string; code: number; data: { code: string; httpStatus: number; stack?: string; openai: { type: string; param: string | null; code: string | null } } } };
+  const body = (await res.json()) as {
+    error: {
+      message: string;
+      code: number;
+      data: { code: string; httpStatus: number; stack?: string; openai: { type: string; param: string | null; code: string | null } };
+    };
+  };
   return { status: res.status, error: body.error };
 }
 
@@ -49,21 +69,38 @@ describe('one GatewayError, mapped once per transport', () => {
       const g = thrown(kind);
 
       const rest = toOpenAIError(g);
-      expect(rest, kind).toMatchObject({ status: row.http, body: { error: { message: g.message, type: row.openaiType, param: g.param, code: g.code } } });
+      expect(rest, kind).toMatchObject({
+        status: row.http,
+        body: { error: { message: g.message, type: row.openaiType, param: g.param, code: g.code } },
+      });
 
       const trailer = Metadata();
       const grpc = toServerError(g, trailer);
       expect(grpc.code, kind).toBe(row.grpc);
-      expect({ type: trailer.get('sluice-error-type'), param: trailer.get('sluice-error-param') ?? null, code: trailer.get('sluice-error-code') }, kind).toEqual({
+      expect(
+        {
+          type: trailer.get('sluice-error-type'),
+          param: trailer.get('sluice-error-param') ?? null,
+          code: trailer.get('sluice-error-code'),
+        },
+        kind,
+      ).toEqual({
         type: row.openaiType,
         param: g.param,
         code: g.code,
       });
 
-      for (const [path, method] of [['fails', 'GET'], ['failsLater', 'POST']] as const) {
+      for (const [path, method] of [
+        ['fails', 'GET'],
+        ['failsLater', 'POST'],
+      ] as const) {
         const trpc = await viaTrpc(path, kind, method);
         expect(trpc.status, `${kind} ${path}`).toBe(row.http);
-        expect(trpc.error.data, `${kind} ${path}`).toMatchObject({ code: row.trpc, httpStatus: row.http, openai: { type: row.openaiType, param: g.param, code: g.code } });
+        expect(trpc.error.data, `${kind} ${path}`).toMatchObject({
+          code: row.trpc,
+          httpStatus: row.http,
+          openai: { type: row.openaiType, param: g.param, code: g.code },
+        });
         // The internal kind's message is generic whoever built it; the others say what the GatewayError says.
         expect(trpc.error.message).toBe(g.message);
         expect(trpc.error.data.stack).toBeUndefined();
@@ -81,11 +118,17 @@ describe('one GatewayError, mapped once per transport', () => {
   it('answers an unexpected error as internal everywhere, without its message', async () => {
     const crash = new Error('connection to 10.0.0.7:5432 refused');
     const rest = toOpenAIError(crash);
-    expect(rest).toMatchObject({ status: 500, body: { error: { message: 'The gateway hit an internal error', type: 'server_error', code: 'internal_error' } } });
+    expect(rest).toMatchObject({
+      status: 500,
+      body: { error: { message: 'The gateway hit an internal error', type: 'server_error', code: 'internal_error' } },
+    });
     expect(toServerError(crash, Metadata()).details).toBe('The gateway hit an internal error');
     const { status, error } = await viaTrpc('crashes', undefined);
     expect(status).toBe(500);
-    expect(error).toMatchObject({ message: 'The gateway hit an internal error', data: { code: 'INTERNAL_SERVER_ERROR', openai: { type: 'server_error', code: 'internal_error' } } });
+    expect(error).toMatchObject({
+      message: 'The gateway hit an internal error',
+      data: { code: 'INTERNAL_SERVER_ERROR', openai: { type: 'server_error', code: 'internal_error' } },
+    });
     expect(JSON.stringify(error)).not.toContain('10.0.0.7');
   });
 

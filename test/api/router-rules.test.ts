@@ -67,15 +67,31 @@ describe('the router, called in-process', () => {
     const file = await upload(teamKey, chatJsonl(1));
     const afterUpload = posts();
     expect(afterUpload - before).toBe(2); // the good upload's two copies, nothing for the bad one
-    expect(await kindOf(as(teamKey).batches.create({ input_file_id: file.id, endpoint: '/v1/nope' as never, completion_window: '24h' }))).toMatchObject({ kind: 'invalid_request' });
+    expect(
+      await kindOf(as(teamKey).batches.create({ input_file_id: file.id, endpoint: '/v1/nope' as never, completion_window: '24h' })),
+    ).toMatchObject({ kind: 'invalid_request' });
     const tooMany = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v']));
-    expect(await kindOf(as(teamKey).batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: tooMany }))).toMatchObject({ kind: 'invalid_request' });
+    expect(
+      await kindOf(
+        as(teamKey).batches.create({
+          input_file_id: file.id,
+          endpoint: '/v1/chat/completions',
+          completion_window: '24h',
+          metadata: tooMany,
+        }),
+      ),
+    ).toMatchObject({ kind: 'invalid_request' });
     expect(posts()).toBe(afterUpload);
   });
 
   it('idempotency: the same Idempotency-Key and body give the same batch; another body with it is a conflict', async () => {
     const file = await upload(teamKey, chatJsonl(1));
-    const body = { input_file_id: file.id, endpoint: '/v1/chat/completions' as const, completion_window: '24h' as const, idempotency_key: 'router-rules-1' };
+    const body = {
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions' as const,
+      completion_window: '24h' as const,
+      idempotency_key: 'router-rules-1',
+    };
     const first = await as(teamKey).batches.create(body);
     expect((await as(teamKey).batches.create(body)).id).toBe(first.id);
     expect(await kindOf(as(teamKey).batches.create({ ...body, metadata: { other: 'body' } }))).toMatchObject({ kind: 'conflict' });

@@ -41,7 +41,14 @@ const ADAPTERS: Record<string, (f: Fields, content: string) => Promise<UploadInp
   gRPC: (f, content) =>
     grpcUpload(
       (async function* () {
-        yield { metadata: { filename: f.filename ?? '', purpose: f.purpose ?? '', targetModelNames: f.target_model_names ?? [], expiresAfter: f.expires_after } };
+        yield {
+          metadata: {
+            filename: f.filename ?? '',
+            purpose: f.purpose ?? '',
+            targetModelNames: f.target_model_names ?? [],
+            expiresAfter: f.expires_after,
+          },
+        };
         yield { chunk: Buffer.from(content) };
       })(),
       new AbortController().signal,
@@ -82,16 +89,36 @@ describe('upload fields, checked once by the router', () => {
   const CASES: [string, Fields, string, object][] = [
     ['a purpose other than batch', { purpose: 'fine-tune' }, chatJsonl(1), { kind: 'invalid_request', param: 'purpose' }],
     ['no purpose', {}, chatJsonl(1), { kind: 'invalid_request', param: 'purpose', code: 'invalid_value' }],
-    ['an unknown model group', { purpose: 'batch', target_model_names: ['no-such-group'] }, chatJsonl(1), { kind: 'invalid_request', param: 'target_model_names', code: 'model_not_found' }],
+    [
+      'an unknown model group',
+      { purpose: 'batch', target_model_names: ['no-such-group'] },
+      chatJsonl(1),
+      { kind: 'invalid_request', param: 'target_model_names', code: 'model_not_found' },
+    ],
     [
       "a group the key's team may not use",
       { purpose: 'batch', target_model_names: ['gpt-4o-mini-batch'] },
       chatJsonl(1, 'gpt-4o-mini-batch'),
       { kind: 'permission', param: 'target_model_names', code: 'model_not_allowed' },
     ],
-    ['an expiry under an hour', { purpose: 'batch', expires_after: { anchor: 'created_at', seconds: 5 } }, chatJsonl(1), { kind: 'invalid_request', param: 'expires_after.seconds', code: 'invalid_value' }],
-    ['an expiry anchored elsewhere', { purpose: 'batch', expires_after: { anchor: 'last_active_at', seconds: 86_400 } }, chatJsonl(1), { kind: 'invalid_request', param: 'expires_after.anchor', code: 'invalid_value' }],
-    ['a filename of blanks', { filename: '   ', purpose: 'batch' }, chatJsonl(1), { kind: 'invalid_request', param: 'filename', code: 'invalid_value' }],
+    [
+      'an expiry under an hour',
+      { purpose: 'batch', expires_after: { anchor: 'created_at', seconds: 5 } },
+      chatJsonl(1),
+      { kind: 'invalid_request', param: 'expires_after.seconds', code: 'invalid_value' },
+    ],
+    [
+      'an expiry anchored elsewhere',
+      { purpose: 'batch', expires_after: { anchor: 'last_active_at', seconds: 86_400 } },
+      chatJsonl(1),
+      { kind: 'invalid_request', param: 'expires_after.anchor', code: 'invalid_value' },
+    ],
+    [
+      'a filename of blanks',
+      { filename: '   ', purpose: 'batch' },
+      chatJsonl(1),
+      { kind: 'invalid_request', param: 'filename', code: 'invalid_value' },
+    ],
   ];
 
   for (const [what, fields, content, expected] of CASES) {
@@ -108,11 +135,23 @@ describe('upload fields, checked once by the router', () => {
 
   it('accepts the same good fields from every adapter: defaults, comma lists, an expiry given as text', async () => {
     for (const [name, adapt] of Object.entries(ADAPTERS)) {
-      const file = await as(teamKey).files.upload(await adapt({ purpose: 'batch', target_model_names: ['gpt-4o-batch'], expires_after: { anchor: 'created_at', seconds: 86_400 } }, chatJsonl(2)));
+      const file = await as(teamKey).files.upload(
+        await adapt(
+          { purpose: 'batch', target_model_names: ['gpt-4o-batch'], expires_after: { anchor: 'created_at', seconds: 86_400 } },
+          chatJsonl(2),
+        ),
+      );
       expect(file, name).toMatchObject({ object: 'file', purpose: 'batch', bytes: Buffer.byteLength(chatJsonl(2)) });
       expect((file.expires_at ?? 0) - file.created_at, name).toBe(86_400);
     }
-    const listed = await as(teamKey).files.upload({ content: bytes(chatJsonl(1)), fields: async () => ({ purpose: 'batch', target_model_names: 'gpt-4o-batch, gpt-4o-batch', expires_after: { anchor: 'created_at', seconds: '7200' } }) });
+    const listed = await as(teamKey).files.upload({
+      content: bytes(chatJsonl(1)),
+      fields: async () => ({
+        purpose: 'batch',
+        target_model_names: 'gpt-4o-batch, gpt-4o-batch',
+        expires_after: { anchor: 'created_at', seconds: '7200' },
+      }),
+    });
     expect(listed).toMatchObject({ filename: 'upload.jsonl' });
     expect((listed.expires_at ?? 0) - listed.created_at).toBe(7200);
   });
@@ -123,7 +162,11 @@ describe('upload fields, checked once by the router', () => {
       pulled = true;
       yield Buffer.from(chatJsonl(1));
     })();
-    expect(await refusal(as(teamKey).files.upload({ content, fields: { purpose: 'batch', expires_after: { anchor: 'created_at', seconds: 1 } } }))).toMatchObject({ param: 'expires_after.seconds' });
+    expect(
+      await refusal(
+        as(teamKey).files.upload({ content, fields: { purpose: 'batch', expires_after: { anchor: 'created_at', seconds: 1 } } }),
+      ),
+    ).toMatchObject({ param: 'expires_after.seconds' });
     expect(pulled).toBe(false);
   });
 

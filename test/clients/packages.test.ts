@@ -24,7 +24,12 @@ const findings = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)
 
 async function step(what: string, file: string, args: string[], cwd: string): Promise<string> {
   try {
-    const { stdout } = await run(file, args, { cwd, timeout: STEP_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, npm_config_update_notifier: 'false' } });
+    const { stdout } = await run(file, args, {
+      cwd,
+      timeout: STEP_TIMEOUT_MS,
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, npm_config_update_notifier: 'false' },
+    });
     return stdout;
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
@@ -41,7 +46,12 @@ async function installedProject(work: string, client: ClientName): Promise<strin
   const dir = join(work, client);
   const project = join(dir, 'project');
   mkdirSync(project, { recursive: true });
-  const packOutput = await step(`npm pack (clients/${client})`, 'npm', ['pack', '--json', '--pack-destination', dir], join(REPO, 'clients', client));
+  const packOutput = await step(
+    `npm pack (clients/${client})`,
+    'npm',
+    ['pack', '--json', '--pack-destination', dir],
+    join(REPO, 'clients', client),
+  );
   // The build's own lines (npm runs `prepare` first) come before pack's JSON.
   const packed = JSON.parse(packOutput.slice(packOutput.search(/^\[/m))) as { filename: string; files: { path: string }[] }[];
   const paths = packed[0].files.map((f) => f.path);
@@ -77,7 +87,12 @@ async function installedProject(work: string, client: ClientName): Promise<strin
   const example = /^## The whole flow$[\s\S]*?^```ts$\n([\s\S]*?)^```$/m.exec(readme)?.[1];
   expect(example, `clients/${client}/README.md: a ts block under "## The whole flow"`).toBeTruthy();
   writeFileSync(join(project, 'readme.ts'), example ?? '');
-  await step(`npm install (${client})`, 'npm', ['install', join(dir, packed[0].filename), '--prefer-offline', '--no-audit', '--no-fund'], project);
+  await step(
+    `npm install (${client})`,
+    'npm',
+    ['install', join(dir, packed[0].filename), '--prefer-offline', '--no-audit', '--no-fund'],
+    project,
+  );
   await step(`tsc (${client})`, process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', project], project);
   return project;
 }
@@ -137,7 +152,13 @@ describe('the clients as packages: packed, installed in a project of their own, 
       const out = await step('usage.ts (trpc)', process.execPath, ['usage.ts', CLIENTS.trpc.address(s), MASTER_KEY], project);
       const r = findings(out);
       expect(r.file).toMatchObject({ object: 'file', filename: 'usage.jsonl', purpose: 'batch', status: 'processed', expires_at: null });
-      expect(r.created).toMatchObject({ object: 'batch', status: 'validating', input_file_id: r.file.id, output_file_id: null, metadata: { from: 'package' } });
+      expect(r.created).toMatchObject({
+        object: 'batch',
+        status: 'validating',
+        input_file_id: r.file.id,
+        output_file_id: null,
+        metadata: { from: 'package' },
+      });
       expect(r.retrieved.id).toBe(r.created.id);
       expect(r.updates.at(-1)).toBe('completed');
       expect(new Set(r.updates).size).toBe(r.updates.length);

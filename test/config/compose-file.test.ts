@@ -39,7 +39,10 @@ describe('docker-compose.yml', () => {
 
   it('is built from the Dockerfile, whose last stage runs node itself (signals reach the server)', () => {
     const dockerfile = readFileSync(join(repo, 'Dockerfile'), 'utf8');
-    const cmd = dockerfile.split('\n').filter((l) => l.startsWith('CMD')).at(-1)!;
+    const cmd = dockerfile
+      .split('\n')
+      .filter((l) => l.startsWith('CMD'))
+      .at(-1)!;
     expect(JSON.parse(cmd.slice(3).trim())[0]).toBe('node');
     expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
   });

@@ -4,7 +4,7 @@ import { openDatabase } from '../../src/db/orm.js';
 
 /** Output files registered before Migration20261202164500 get our name instead of the provider's. */
 describe.each(DATABASES)('the output filename migration (%s)', (kind) => {
-  it("renames output and error files after our batch ID, and nothing else", async () => {
+  it('renames output and error files after our batch ID, and nothing else', async () => {
     const db = await createTestDatabase(kind);
     const { orm, close } = await openDatabase(db.url, { migrate: false });
     try {
@@ -19,7 +19,9 @@ describe.each(DATABASES)('the output filename migration (%s)', (kind) => {
         ['file-err', 'error', 'batch_upstream123_error.jsonl'],
         ['file-orphan', 'output', 'batch_other_output.jsonl'],
       ]) {
-        await sql.execute(`insert into "managed_file" ("id", "filename", "purpose", "kind", "bytes", "created_at", "target_model_names") values ('${id}', '${name}', 'batch', '${kindOf}', 1, 1, '["g"]')`);
+        await sql.execute(
+          `insert into "managed_file" ("id", "filename", "purpose", "kind", "bytes", "created_at", "target_model_names") values ('${id}', '${name}', 'batch', '${kindOf}', 1, 1, '["g"]')`,
+        );
       }
       await orm.migrator.up();
       const rows = (await sql.execute(`select "id", "filename" from "managed_file" order by "id"`)) as { id: string; filename: string }[];

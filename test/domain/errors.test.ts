@@ -9,7 +9,16 @@ const OPENAI_TYPES = ['invalid_request_error', 'authentication_error', 'permissi
 
 describe('the error table', () => {
   it('gives every kind an HTTP status, a gRPC code, a tRPC code and an OpenAI type, 4xx for the caller’s mistakes', () => {
-    const callers: ErrorKind[] = ['invalid_request', 'authentication', 'permission', 'not_found', 'timeout', 'conflict', 'payload_too_large', 'rate_limited'];
+    const callers: ErrorKind[] = [
+      'invalid_request',
+      'authentication',
+      'permission',
+      'not_found',
+      'timeout',
+      'conflict',
+      'payload_too_large',
+      'rate_limited',
+    ];
     for (const kind of KINDS) {
       const row = ERROR_KINDS[kind];
       expect(row.http >= 400 && row.http < 600, kind).toBe(true);
@@ -59,7 +68,11 @@ describe('GatewayError.from', () => {
       }),
     )({});
     await expect(caller.fails().catch((err) => GatewayError.from(err))).resolves.toBe(g);
-    expect(await caller.checks('zzz').catch((err) => GatewayError.from(err))).toMatchObject({ kind: 'invalid_request', param: 'x', code: 'invalid_value' });
+    expect(await caller.checks('zzz').catch((err) => GatewayError.from(err))).toMatchObject({
+      kind: 'invalid_request',
+      param: 'x',
+      code: 'invalid_value',
+    });
   });
 
   it("maps tRPC's own errors to their kind, with tRPC's message", () => {
@@ -81,9 +94,23 @@ describe('GatewayError.from', () => {
 
   it('makes anything else internal, with a message that shows nothing and the original kept as cause', () => {
     const secret = new Error('relation "virtual_keys" does not exist: SELECT key_hash FROM …');
-    for (const thrown of [secret, new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: secret }), new TypeError('x is undefined'), 'a string', 42, null, undefined, { message: 'an object' }]) {
+    for (const thrown of [
+      secret,
+      new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: secret }),
+      new TypeError('x is undefined'),
+      'a string',
+      42,
+      null,
+      undefined,
+      { message: 'an object' },
+    ]) {
       const g = GatewayError.from(thrown);
-      expect(g, String(thrown)).toMatchObject({ kind: 'internal', message: 'The gateway hit an internal error', param: null, code: 'internal_error' });
+      expect(g, String(thrown)).toMatchObject({
+        kind: 'internal',
+        message: 'The gateway hit an internal error',
+        param: null,
+        code: 'internal_error',
+      });
     }
     expect(GatewayError.from(secret).cause).toBe(secret);
     expect(GatewayError.from(new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: secret })).cause).toBe(secret);

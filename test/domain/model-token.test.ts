@@ -12,7 +12,10 @@ function rewrite(line: string, to: string) {
 const cases: [string, string][] = [
   ['plain', '{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"g","messages":[]}}'],
   ['body first, spaces', '{ "body" : { "messages" : [ ] , "model" : "g" } , "custom_id" : "a" }'],
-  ['decoys before', '{"model":"top","custom_id":"model","x":{"body":{"model":"deep"}},"body":{"messages":[{"role":"user","content":"\\"model\\": \\"g\\""}],"tools":[{"model":"t"}],"model":"g"}}'],
+  [
+    'decoys before',
+    '{"model":"top","custom_id":"model","x":{"body":{"model":"deep"}},"body":{"messages":[{"role":"user","content":"\\"model\\": \\"g\\""}],"tools":[{"model":"t"}],"model":"g"}}',
+  ],
   ['nested objects inside body', '{"body":{"response_format":{"type":"json_schema","model":"no"},"model":"g","metadata":{"model":"no"}}}'],
   ['numbers, booleans and nulls', '{"n":1.5e3,"b":true,"z":null,"body":{"temperature":0,"stream":false,"model":"g","stop":null}}'],
   ['escaped keys', '{"bo\\u0064y":{"mod\\u0065l":"g"}}'],

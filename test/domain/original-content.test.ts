@@ -24,7 +24,8 @@ async function roundTrip(original: Buffer, chunkSize = 7) {
   }
 }
 
-const req = (id: string, model = '"g"', extra = '') => `{"custom_id":"${id}","method":"POST","url":"/v1/chat/completions","body":{"model":${model},"messages":[{"role":"user","content":"hé ✓ 日本${extra}"}]}}`;
+const req = (id: string, model = '"g"', extra = '') =>
+  `{"custom_id":"${id}","method":"POST","url":"/v1/chat/completions","body":{"model":${model},"messages":[{"role":"user","content":"hé ✓ 日本${extra}"}]}}`;
 
 /** A small seeded generator, so a failure names a case that can be replayed. */
 function* generated(seed: number, n: number): Generator<Buffer> {
@@ -82,7 +83,9 @@ describe('replaceTokens', () => {
       '{"id":"r4","custom_id":"d","response":{"body":{"model":"dep-x"}}}',
       '',
     ].join('\n');
-    const back = await collect(replaceTokens(chunks(Buffer.from(out), 9), RESPONSE_MODEL_PATH, (t) => (t.toString() === '"dep-x"' ? Buffer.from('"group"') : null)));
+    const back = await collect(
+      replaceTokens(chunks(Buffer.from(out), 9), RESPONSE_MODEL_PATH, (t) => (t.toString() === '"dep-x"' ? Buffer.from('"group"') : null)),
+    );
     expect(back.toString()).toBe(out.replaceAll('"model":"dep-x"', '"model":"group"'));
   });
 });

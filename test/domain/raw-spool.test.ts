@@ -16,7 +16,9 @@ describe('spoolRaw (pass-through uploads)', () => {
     const refused = new GatewayError('invalid_request', 'refused');
     // Many at once, so that the thread pool's file operations (open, rm) interleave as under load.
     for (let round = 0; round < 5; round++) {
-      const results = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => spoolRaw(failing(refused, i % 2 ? new Uint8Array(10) : undefined), 1024)));
+      const results = await Promise.allSettled(
+        Array.from({ length: 200 }, (_, i) => spoolRaw(failing(refused, i % 2 ? new Uint8Array(10) : undefined), 1024)),
+      );
       expect(results.every((r) => r.status === 'rejected' && r.reason === refused)).toBe(true);
     }
   });
@@ -34,15 +36,32 @@ describe('spoolRaw (pass-through uploads)', () => {
   // An upstream call may ask for the body again (a retry) after the upload has failed and the spool is gone,
   // and then never read it. Opening the file then failed in a stream nobody listened to: an uncaught ENOENT.
   it('a body asked for after dispose and never read does not fail the process', async () => {
-    const spool = await spoolRaw((async function* () { yield Buffer.from('abc'); })(), 1000);
+    const spool = await spoolRaw(
+      (async function* () {
+        yield Buffer.from('abc');
+      })(),
+      1000,
+    );
     await spool.dispose();
     spool.read(); // not read
     await new Promise((r) => setTimeout(r, 200)); // an open that fails would have failed by now
-    await expect((async () => { for await (const _ of spool.read()) { /* drain */ } })()).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(
+      (async () => {
+        for await (const _ of spool.read()) {
+          /* drain */
+        }
+      })(),
+    ).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('keeps what it was given, and dispose removes it', async () => {
-    const spool = await spoolRaw((async function* () { yield Buffer.from('abc'); yield Buffer.from('def'); })(), 1000);
+    const spool = await spoolRaw(
+      (async function* () {
+        yield Buffer.from('abc');
+        yield Buffer.from('def');
+      })(),
+      1000,
+    );
     const parts: Buffer[] = [];
     for await (const c of spool.read()) parts.push(Buffer.from(c));
     expect(Buffer.concat(parts).toString()).toBe('abcdef');

@@ -12,7 +12,12 @@ const collect = async <T>(it: AsyncIterable<T>) => {
   return out;
 };
 const line = (id: string, content = 'hi') =>
-  JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model: 'g', messages: [{ role: 'user', content }] } });
+  JSON.stringify({
+    custom_id: id,
+    method: 'POST',
+    url: '/v1/chat/completions',
+    body: { model: 'g', messages: [{ role: 'user', content }] },
+  });
 const limits = { maxBytes: 1 << 20, maxLines: 100 };
 /** The spool has made its folder and told the tap (the upload reads a tap only past 8 MiB, long after). */
 const begun = async (tap: SpoolTap) => {
@@ -44,7 +49,11 @@ describe('spoolBatchInput', () => {
       for (const model of ['dep-a', 'a-much-longer-deployment-name-ü', `a-deployment-name-longer-than-the-placeholder-${'x'.repeat(40)}`]) {
         const copy = Buffer.concat(await collect(spool.read(model)));
         expect(copy.length).toBe(spool.bytesFor(model));
-        const parsed = copy.toString().trim().split('\n').map((l) => JSON.parse(l));
+        const parsed = copy
+          .toString()
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l));
         expect(parsed.map((l) => l.body.model)).toEqual([model, model, model]);
         expect(parsed[0].body.messages[0].content).toBe('héllo ✓ 日本');
       }
@@ -55,21 +64,46 @@ describe('spoolBatchInput', () => {
   });
 
   it('stops at the first bad line and leaves no spool behind', async () => {
-    await expect(spoolBatchInput(chunks([`${line('a')}\n`, '{oops\n']), limits)).rejects.toMatchObject({ kind: 'invalid_request', code: 'invalid_json_line' });
-    await expect(spoolBatchInput(chunks([line('a').repeat(1)]), { maxBytes: 10, maxLines: 100 })).rejects.toMatchObject({ kind: 'payload_too_large' });
+    await expect(spoolBatchInput(chunks([`${line('a')}\n`, '{oops\n']), limits)).rejects.toMatchObject({
+      kind: 'invalid_request',
+      code: 'invalid_json_line',
+    });
+    await expect(spoolBatchInput(chunks([line('a').repeat(1)]), { maxBytes: 10, maxLines: 100 })).rejects.toMatchObject({
+      kind: 'payload_too_large',
+    });
   });
 
   it.each([
-    ['a second "body" spelled with an escape', '{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"g"},"bo\\u0064y":{"model":"h"}}', /line 2: the key "body" appears more than once at the top level/],
-    ['a second "model" spelled with an escape', '{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"g","mod\\u0065l":"h"}}', /line 2: the key "model" appears more than once in "body"/],
-    ['a repeated custom_id key', '{"custom_id":"a","custom_id":"b","method":"POST","url":"/v1/chat/completions","body":{"model":"g"}}', /line 2: the key "custom_id" appears/],
+    [
+      'a second "body" spelled with an escape',
+      '{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"g"},"bo\\u0064y":{"model":"h"}}',
+      /line 2: the key "body" appears more than once at the top level/,
+    ],
+    [
+      'a second "model" spelled with an escape',
+      '{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"g","mod\\u0065l":"h"}}',
+      /line 2: the key "model" appears more than once in "body"/,
+    ],
+    [
+      'a repeated custom_id key',
+      '{"custom_id":"a","custom_id":"b","method":"POST","url":"/v1/chat/completions","body":{"model":"g"}}',
+      /line 2: the key "custom_id" appears/,
+    ],
   ])('refuses a line with %s, naming the line', async (_name, bad, message) => {
-    await expect(spoolBatchInput(chunks([`${line('x')}\n`, `${bad}\n`]), limits)).rejects.toMatchObject({ kind: 'invalid_request', code: 'duplicate_key', message: expect.stringMatching(message) });
+    await expect(spoolBatchInput(chunks([`${line('x')}\n`, `${bad}\n`]), limits)).rejects.toMatchObject({
+      kind: 'invalid_request',
+      code: 'duplicate_key',
+      message: expect.stringMatching(message),
+    });
   });
 
   it('refuses a line nesting 10,000 deep with a 400 (no stack overflow), even with escaped keys', async () => {
     const deep = `{"custom_id":"a","method":"POST","url":"/v1/chat/completions","bo\\u0064y":{"mod\\u0065l":"g","x":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`;
-    await expect(spoolBatchInput(chunks([`${deep}\n`]), limits)).rejects.toMatchObject({ kind: 'invalid_request', code: 'line_too_deep', message: expect.stringMatching(/line 1: nests deeper than 256/) });
+    await expect(spoolBatchInput(chunks([`${deep}\n`]), limits)).rejects.toMatchObject({
+      kind: 'invalid_request',
+      code: 'line_too_deep',
+      message: expect.stringMatching(/line 1: nests deeper than 256/),
+    });
   });
 
   it('gives the event loop turns while it validates a large file of blank lines', async () => {
@@ -102,7 +136,9 @@ describe('spoolBatchInput', () => {
 
   it('takes a run of a million empty lines in bulk and keeps the line numbers right', async () => {
     const run = Buffer.alloc(1 << 20, '\n');
-    await expect(spoolBatchInput(chunks([run, `${line('a')}\n\n\n`, '{oops\n']), { maxBytes: 4 << 20, maxLines: 100 })).rejects.toMatchObject({
+    await expect(
+      spoolBatchInput(chunks([run, `${line('a')}\n\n\n`, '{oops\n']), { maxBytes: 4 << 20, maxLines: 100 }),
+    ).rejects.toMatchObject({
       message: expect.stringMatching(/line 1048580: not valid JSON/),
     });
     const spool = await spoolBatchInput(chunks([run, `${line('a')}\n`, run]), { maxBytes: 4 << 20, maxLines: 100 });

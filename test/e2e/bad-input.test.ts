@@ -41,16 +41,76 @@ describe.each(DATABASES)('bad input is refused cleanly (%s)', (db) => {
   const fileCases: [string, string, number, RegExp, string | null][] = [
     ['invalid JSON', `${good('a')}\n{"custom_id": "b",\n`, 400, /line 2: not valid JSON/, 'invalid_json_line'],
     ['a line that is not an object', `${good('a')}\n[1,2]\n`, 400, /line 2: must be a JSON object/, 'invalid_json_line'],
-    ['duplicate custom_id', `${good('a')}\n${good('b')}\n${good('a')}\n`, 400, /line 3: custom_id "a" is also used on line 1/, 'duplicate_custom_id'],
-    ['missing custom_id', line({ method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-batch' } }), 400, /line 1: "custom_id"/, 'invalid_request'],
-    ['method GET', line({ custom_id: 'a', method: 'GET', url: '/v1/chat/completions', body: { model: 'gpt-4o-batch' } }), 400, /line 1: "method" must be "POST"/, 'invalid_request'],
-    ['unknown url', line({ custom_id: 'a', method: 'POST', url: '/v1/nope', body: { model: 'gpt-4o-batch' } }), 400, /line 1: "url" must be one of/, 'url_mismatch'],
-    ['mixed urls', `${good('a')}\n${line({ custom_id: 'b', method: 'POST', url: '/v1/embeddings', body: { model: 'gpt-4o-batch', input: 'x' } })}\n`, 400, /line 2: "url" is \/v1\/embeddings/, 'url_mismatch'],
-    ['missing body.model', line({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: {} }), 400, /line 1: "body.model"/, 'invalid_request'],
-    ['body.model not in target_model_names', `${good('a')}\n${good('b', 'gpt-4o-mini-batch')}\n`, 400, /line 2: "body.model" is 'gpt-4o-mini-batch'/, 'model_mismatch'],
-    ['a second "body" spelled bo\\u0064y', `${good('a')}\n${good('b').slice(0, -1)},"bo\\u0064y":{"model":"gpt-4o-batch"}}\n`, 400, /line 2: the key "body" appears more than once/, 'duplicate_key'],
-    ['a second "model" spelled mod\\u0065l', `${good('a').replace('"model":', '"mod\\u0065l":"gpt-4o-mini-batch","model":')}\n`, 400, /line 1: the key "model" appears more than once in "body"/, 'duplicate_key'],
-    ['a line nesting 10,000 deep', `${good('a').replace('"messages":', `"x":${'['.repeat(10_000)}${']'.repeat(10_000)},"messages":`)}\n`, 400, /line 1: nests deeper than 256 levels/, 'line_too_deep'],
+    [
+      'duplicate custom_id',
+      `${good('a')}\n${good('b')}\n${good('a')}\n`,
+      400,
+      /line 3: custom_id "a" is also used on line 1/,
+      'duplicate_custom_id',
+    ],
+    [
+      'missing custom_id',
+      line({ method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-batch' } }),
+      400,
+      /line 1: "custom_id"/,
+      'invalid_request',
+    ],
+    [
+      'method GET',
+      line({ custom_id: 'a', method: 'GET', url: '/v1/chat/completions', body: { model: 'gpt-4o-batch' } }),
+      400,
+      /line 1: "method" must be "POST"/,
+      'invalid_request',
+    ],
+    [
+      'unknown url',
+      line({ custom_id: 'a', method: 'POST', url: '/v1/nope', body: { model: 'gpt-4o-batch' } }),
+      400,
+      /line 1: "url" must be one of/,
+      'url_mismatch',
+    ],
+    [
+      'mixed urls',
+      `${good('a')}\n${line({ custom_id: 'b', method: 'POST', url: '/v1/embeddings', body: { model: 'gpt-4o-batch', input: 'x' } })}\n`,
+      400,
+      /line 2: "url" is \/v1\/embeddings/,
+      'url_mismatch',
+    ],
+    [
+      'missing body.model',
+      line({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: {} }),
+      400,
+      /line 1: "body.model"/,
+      'invalid_request',
+    ],
+    [
+      'body.model not in target_model_names',
+      `${good('a')}\n${good('b', 'gpt-4o-mini-batch')}\n`,
+      400,
+      /line 2: "body.model" is 'gpt-4o-mini-batch'/,
+      'model_mismatch',
+    ],
+    [
+      'a second "body" spelled bo\\u0064y',
+      `${good('a')}\n${good('b').slice(0, -1)},"bo\\u0064y":{"model":"gpt-4o-batch"}}\n`,
+      400,
+      /line 2: the key "body" appears more than once/,
+      'duplicate_key',
+    ],
+    [
+      'a second "model" spelled mod\\u0065l',
+      `${good('a').replace('"model":', '"mod\\u0065l":"gpt-4o-mini-batch","model":')}\n`,
+      400,
+      /line 1: the key "model" appears more than once in "body"/,
+      'duplicate_key',
+    ],
+    [
+      'a line nesting 10,000 deep',
+      `${good('a').replace('"messages":', `"x":${'['.repeat(10_000)}${']'.repeat(10_000)},"messages":`)}\n`,
+      400,
+      /line 1: nests deeper than 256 levels/,
+      'line_too_deep',
+    ],
     ['an empty file', '\n\n', 400, /no requests/, 'empty_file'],
     ['too many lines', chatJsonl(21), 400, /more than 20 requests/, 'too_many_tasks'],
     ['too many bytes', chatJsonl(20).padEnd(70 * 1024, '\n'), 413, /larger than the limit/, 'file_too_large'],
@@ -72,7 +132,9 @@ describe.each(DATABASES)('bad input is refused cleanly (%s)', (db) => {
   it('refuses a line nesting 10,000 deep over gRPC as INVALID_ARGUMENT, naming the line', async () => {
     const c = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
     const deep = `{"custom_id":"a","method":"POST","url":"/v1/chat/completions","bo\\u0064y":{"mod\\u0065l":"gpt-4o-batch","x":${'['.repeat(10_000)}${']'.repeat(10_000)}}}\n`;
-    const err = await c.files.uploadFile(uploadRequests({ filename: 'deep.jsonl', purpose: 'batch', targetModelNames: [] }, deep)).catch((e) => e);
+    const err = await c.files
+      .uploadFile(uploadRequests({ filename: 'deep.jsonl', purpose: 'batch', targetModelNames: [] }, deep))
+      .catch((e) => e);
     expect(err).toBeInstanceOf(ClientError);
     expect(err.code).toBe(Status.INVALID_ARGUMENT);
     expect(err.details).toMatch(/line 1: nests deeper than 256 levels/);
@@ -81,7 +143,11 @@ describe.each(DATABASES)('bad input is refused cleanly (%s)', (db) => {
 
   it('reports the same errors to the SDK (file part first), as the right error class', async () => {
     const err = await s.client.files
-      .create({ file: await toFile(Buffer.from(`${good('a')}\nnot json\n`), 'x.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never)
+      .create({
+        file: await toFile(Buffer.from(`${good('a')}\nnot json\n`), 'x.jsonl'),
+        purpose: 'batch',
+        target_model_names: 'gpt-4o-batch',
+      } as never)
       .catch((e) => e);
     expect(err.constructor.name).toBe('BadRequestError');
     expect(err.status).toBe(400);
@@ -90,11 +156,54 @@ describe.each(DATABASES)('bad input is refused cleanly (%s)', (db) => {
   });
 
   const formCases: [string, { name: string; value: string; filename?: string }[], number, RegExp][] = [
-    ['unknown target group', [{ name: 'purpose', value: 'batch' }, { name: 'target_model_names', value: 'nope' }, { name: 'file', value: good('a'), filename: 'a.jsonl' }], 400, /Unknown model group 'nope'/],
-    ['missing purpose', [{ name: 'target_model_names', value: 'gpt-4o-batch' }, { name: 'file', value: good('a'), filename: 'a.jsonl' }], 400, /purpose/],
-    ['wrong purpose', [{ name: 'purpose', value: 'fine-tune' }, { name: 'file', value: good('a'), filename: 'a.jsonl' }], 400, /purpose must be "batch"/],
-    ['missing file', [{ name: 'purpose', value: 'batch' }, { name: 'target_model_names', value: 'gpt-4o-batch' }], 400, /Missing 'file'/],
-    ['bad expires_after', [{ name: 'purpose', value: 'batch' }, { name: 'expires_after[anchor]', value: 'created_at' }, { name: 'expires_after[seconds]', value: '10' }, { name: 'file', value: good('a'), filename: 'a.jsonl' }], 400, /expires_after/],
+    [
+      'unknown target group',
+      [
+        { name: 'purpose', value: 'batch' },
+        { name: 'target_model_names', value: 'nope' },
+        { name: 'file', value: good('a'), filename: 'a.jsonl' },
+      ],
+      400,
+      /Unknown model group 'nope'/,
+    ],
+    [
+      'missing purpose',
+      [
+        { name: 'target_model_names', value: 'gpt-4o-batch' },
+        { name: 'file', value: good('a'), filename: 'a.jsonl' },
+      ],
+      400,
+      /purpose/,
+    ],
+    [
+      'wrong purpose',
+      [
+        { name: 'purpose', value: 'fine-tune' },
+        { name: 'file', value: good('a'), filename: 'a.jsonl' },
+      ],
+      400,
+      /purpose must be "batch"/,
+    ],
+    [
+      'missing file',
+      [
+        { name: 'purpose', value: 'batch' },
+        { name: 'target_model_names', value: 'gpt-4o-batch' },
+      ],
+      400,
+      /Missing 'file'/,
+    ],
+    [
+      'bad expires_after',
+      [
+        { name: 'purpose', value: 'batch' },
+        { name: 'expires_after[anchor]', value: 'created_at' },
+        { name: 'expires_after[seconds]', value: '10' },
+        { name: 'file', value: good('a'), filename: 'a.jsonl' },
+      ],
+      400,
+      /expires_after/,
+    ],
   ];
 
   it.each(formCases)('%s → %i', async (_name, parts, status, message) => {
@@ -106,15 +215,28 @@ describe.each(DATABASES)('bad input is refused cleanly (%s)', (db) => {
   });
 
   it('rejects a body that is not multipart', async () => {
-    const res = await fetch(`${s.url}/v1/files`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${s.url}/v1/files`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(res.status).toBe(400);
     validateOpenAI('ErrorResponse', await res.json());
   });
 
   it('accepts target_model_names as comma-separated or repeated fields', async () => {
-    const a = await rawUpload([{ name: 'purpose', value: 'batch' }, { name: 'target_model_names', value: 'gpt-4o-batch,gpt-4o-mini-batch' }, { name: 'file', value: `${good('a')}\n${good('b', 'gpt-4o-mini-batch')}\n`, filename: 'a.jsonl' }]);
+    const a = await rawUpload([
+      { name: 'purpose', value: 'batch' },
+      { name: 'target_model_names', value: 'gpt-4o-batch,gpt-4o-mini-batch' },
+      { name: 'file', value: `${good('a')}\n${good('b', 'gpt-4o-mini-batch')}\n`, filename: 'a.jsonl' },
+    ]);
     expect(a.status).toBe(200);
-    const b = await rawUpload([{ name: 'purpose', value: 'batch' }, { name: 'target_model_names', value: 'gpt-4o-batch' }, { name: 'target_model_names', value: 'gpt-4o-mini-batch' }, { name: 'file', value: good('a'), filename: 'a.jsonl' }]);
+    const b = await rawUpload([
+      { name: 'purpose', value: 'batch' },
+      { name: 'target_model_names', value: 'gpt-4o-batch' },
+      { name: 'target_model_names', value: 'gpt-4o-mini-batch' },
+      { name: 'file', value: good('a'), filename: 'a.jsonl' },
+    ]);
     expect(b.status).toBe(200);
     expect(upstreamUploads()).toBe(uploadsBefore + 6); // 3 deployments each
   });
@@ -122,14 +244,48 @@ describe.each(DATABASES)('bad input is refused cleanly (%s)', (db) => {
   describe('batch create', () => {
     let fileId: string;
     beforeAll(async () => {
-      fileId = (await s.client.files.create({ file: await toFile(Buffer.from(chatJsonl(2)), 'ok.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never)).id;
+      fileId = (
+        await s.client.files.create({
+          file: await toFile(Buffer.from(chatJsonl(2)), 'ok.jsonl'),
+          purpose: 'batch',
+          target_model_names: 'gpt-4o-batch',
+        } as never)
+      ).id;
     });
     const createCases: [string, Record<string, unknown>, number, RegExp, string | null][] = [
       ['bad endpoint', { endpoint: '/v1/nope', completion_window: '24h' }, 400, /endpoint/, 'endpoint'],
-      ['endpoint the file does not use', { endpoint: '/v1/embeddings', completion_window: '24h' }, 400, /file's requests use \/v1\/chat\/completions/, 'endpoint'],
-      ['bad completion_window', { endpoint: '/v1/chat/completions', completion_window: '48h' }, 400, /completion_window/, 'completion_window'],
-      ['too much metadata', { endpoint: '/v1/chat/completions', completion_window: '24h', metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }, 400, /16/, 'metadata'],
-      ['long metadata value', { endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { k: 'x'.repeat(513) } }, 400, /512/, null],
+      [
+        'endpoint the file does not use',
+        { endpoint: '/v1/embeddings', completion_window: '24h' },
+        400,
+        /file's requests use \/v1\/chat\/completions/,
+        'endpoint',
+      ],
+      [
+        'bad completion_window',
+        { endpoint: '/v1/chat/completions', completion_window: '48h' },
+        400,
+        /completion_window/,
+        'completion_window',
+      ],
+      [
+        'too much metadata',
+        {
+          endpoint: '/v1/chat/completions',
+          completion_window: '24h',
+          metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])),
+        },
+        400,
+        /16/,
+        'metadata',
+      ],
+      [
+        'long metadata value',
+        { endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { k: 'x'.repeat(513) } },
+        400,
+        /512/,
+        null,
+      ],
     ];
     it.each(createCases)('%s → %i', async (_name, params, status, message, param) => {
       const before = s.east.batches.size + s.west.batches.size;
@@ -150,7 +306,9 @@ describe.each(DATABASES)('bad input is refused cleanly (%s)', (db) => {
       const rawFileId = [...s.east.files.keys()][0];
       const altered = fileId.slice(0, -1) + (fileId.endsWith('a') ? 'b' : 'a');
       for (const id of ['file-doesnotexist000000000000', rawFileId, altered, '../../etc', '']) {
-        const err = await s.client.batches.create({ input_file_id: id || 'x', endpoint: '/v1/chat/completions', completion_window: '24h' }).catch((e) => e);
+        const err = await s.client.batches
+          .create({ input_file_id: id || 'x', endpoint: '/v1/chat/completions', completion_window: '24h' })
+          .catch((e) => e);
         expect(err.status).toBe(404);
         validateOpenAI('ErrorResponse', err.error ? { error: err.error } : err);
         expect((await s.client.files.retrieve(id || 'x').catch((e) => e)).status).toBe(404);
@@ -174,12 +332,19 @@ describe.each(DATABASES)('bad input is refused cleanly (%s)', (db) => {
         expect(res.status).toBe(401);
         validateOpenAI('ErrorResponse', await res.json());
       }
-      const err = await s.clientFor('sk-wrong').batches.list().catch((e) => e);
+      const err = await s
+        .clientFor('sk-wrong')
+        .batches.list()
+        .catch((e) => e);
       expect(err.constructor.name).toBe('AuthenticationError');
     });
 
     it('answers malformed JSON bodies and unknown routes with the envelope', async () => {
-      const res = await fetch(`${s.url}/v1/batches`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' }, body: '{"input_file_id":' });
+      const res = await fetch(`${s.url}/v1/batches`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+        body: '{"input_file_id":',
+      });
       expect(res.status).toBe(400);
       validateOpenAI('ErrorResponse', await res.json());
       const nope = await fetch(`${s.url}/v1/nothing-here`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });

@@ -22,8 +22,19 @@ describe.each(DATABASES)('batch retrieve (%s)', (db) => {
   beforeAll(async () => {
     s = await startStack({ db, tracker: false, timing: STILL });
     // A second gateway on the same database: another replica behind the load balancer.
-    replica = await startGateway({ config: s.gateway.gw.config, databaseUrl: s.db.url, port: 0, grpcPort: false, tracker: false, logger: pino({ level: 'silent' }) });
-    const file = await s.client.files.create({ file: await toFile(Buffer.from(chatJsonl(2)), 'f.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never);
+    replica = await startGateway({
+      config: s.gateway.gw.config,
+      databaseUrl: s.db.url,
+      port: 0,
+      grpcPort: false,
+      tracker: false,
+      logger: pino({ level: 'silent' }),
+    });
+    const file = await s.client.files.create({
+      file: await toFile(Buffer.from(chatJsonl(2)), 'f.jsonl'),
+      purpose: 'batch',
+      target_model_names: 'gpt-4o-batch',
+    } as never);
     fileId = file.id;
   });
   afterAll(async () => {
@@ -65,7 +76,11 @@ describe.each(DATABASES)('batch retrieve (%s)', (db) => {
   it('a key that cannot see a batch gets the same 404 after its owner has made it hot', async () => {
     const b = await create();
     await s.client.batches.retrieve(b.id);
-    const other = await fetch(`${s.url}/key/generate`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' }, body: '{}' });
+    const other = await fetch(`${s.url}/key/generate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
     const stranger = s.clientFor(((await other.json()) as { key: string }).key);
     const foreign = await stranger.batches.retrieve(b.id).catch((e) => e);
     const unknown = await stranger.batches.retrieve(`${b.id.slice(0, -4)}zzzz`).catch((e) => e);
@@ -97,7 +112,11 @@ describe('batch retrieve with a freshness window (batch_retrieve_max_age_ms)', (
   });
 
   it('answers a polling loop from the last read of the provider', async () => {
-    const file = await s.client.files.create({ file: await toFile(Buffer.from(chatJsonl(2)), 'f.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never);
+    const file = await s.client.files.create({
+      file: await toFile(Buffer.from(chatJsonl(2)), 'f.jsonl'),
+      purpose: 'batch',
+      target_model_names: 'gpt-4o-batch',
+    } as never);
     const b = await s.client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     await s.client.batches.retrieve(b.id);
     const count = () => [...s.east.requests, ...s.west.requests].filter((r) => r.method === 'GET' && r.path.includes('/batches/')).length;
@@ -107,7 +126,11 @@ describe('batch retrieve with a freshness window (batch_retrieve_max_age_ms)', (
   });
 
   it('never answers from the window with a state older than one the tracker has since seen', async () => {
-    const file = await s.client.files.create({ file: await toFile(Buffer.from(chatJsonl(2)), 'f.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never);
+    const file = await s.client.files.create({
+      file: await toFile(Buffer.from(chatJsonl(2)), 'f.jsonl'),
+      purpose: 'batch',
+      target_model_names: 'gpt-4o-batch',
+    } as never);
     const b = await s.client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     expect((await s.client.batches.retrieve(b.id)).status).not.toBe('completed'); // in the window from now on
     s.east.finishAll();

@@ -42,7 +42,10 @@ async function refusal(args: string[], env: Record<string, string> = {}): Promis
   // A database of its own: two starts migrating one new SQLite file at once would wait on each other's lock.
   const run = npmStart(args, { DATABASE_URL: sqlite(`refused-${++refusals}`), ...env });
   const { code } = await run.exited;
-  const lines = run.stderr().split('\n').filter((l) => l.trim() !== '');
+  const lines = run
+    .stderr()
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   expect({ code, lines }).toMatchObject({ code: 2, lines: [expect.stringMatching(/^sluice: /)] });
   expect(run.stderr()).not.toMatch(/\n\s+at /);
   expect(run.stdout()).not.toContain('listening');
@@ -75,7 +78,8 @@ describe('npm start -- <command line>', () => {
     const run = npmStart(['--help']);
     expect((await run.exited).code).toBe(0);
     expect(run.stdout()).toMatch(/^Usage: npm start -- \[options\]/m);
-    for (const option of ['--config', '--port', '--host', '--grpc-port', '--no-auth', '--drain-seconds', 'DATABASE_URL']) expect(run.stdout()).toContain(option);
+    for (const option of ['--config', '--port', '--host', '--grpc-port', '--no-auth', '--drain-seconds', 'DATABASE_URL'])
+      expect(run.stdout()).toContain(option);
     expect(run.stderr()).toBe('');
   });
 
@@ -101,13 +105,20 @@ describe('npm start -- <command line>', () => {
   });
 
   it('a config without general_settings.master_key is refused unless --no-auth', async () => {
-    expect(await refusal(['--config', withoutKey, '--port', '0'])).toMatch(/^sluice: config error: general_settings\.master_key: not set.*--no-auth/);
+    expect(await refusal(['--config', withoutKey, '--port', '0'])).toMatch(
+      /^sluice: config error: general_settings\.master_key: not set.*--no-auth/,
+    );
   });
 
   it('a config error stays one line naming the path, exit code 2', async () => {
     const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, 'model_list:\n  - model_name: g\n    litellm_params: { model: azure/a, api_base: "https://a", api_key: os.environ/AZURE_API_KEY_2 }\n');
-    expect(await refusal(['--config', bad])).toBe('sluice: config error: model_list[0].litellm_params.api_key: environment variable AZURE_API_KEY_2 is not set');
+    writeFileSync(
+      bad,
+      'model_list:\n  - model_name: g\n    litellm_params: { model: azure/a, api_base: "https://a", api_key: os.environ/AZURE_API_KEY_2 }\n',
+    );
+    expect(await refusal(['--config', bad])).toBe(
+      'sluice: config error: model_list[0].litellm_params.api_key: environment variable AZURE_API_KEY_2 is not set',
+    );
   });
 
   it('--grpc-port -1, written as the README writes it, starts without gRPC', async () => {
@@ -130,9 +141,15 @@ describe('npm start -- <command line>', () => {
     expect(run.logs()).toContainEqual(expect.objectContaining({ event: 'authentication_disabled', level: 40 }));
     // No key, or an unknown one: the admin, who may make a team and a key.
     expect((await fetch(`${url}/v1/models`)).status).toBe(200);
-    const team = await fetch(`${url}/team/new`, { method: 'POST', headers: { authorization: 'Bearer whatever', 'content-type': 'application/json' }, body: JSON.stringify({ team_alias: 't' }) });
+    const team = await fetch(`${url}/team/new`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer whatever', 'content-type': 'application/json' },
+      body: JSON.stringify({ team_alias: 't' }),
+    });
     expect(team.status).toBe(200);
-    const key = (await (await fetch(`${url}/key/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { key: string };
+    const key = (await (
+      await fetch(`${url}/key/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    ).json()) as { key: string };
     // A valid virtual key still acts as itself: not the admin.
     const asKey = await fetch(`${url}/key/list`, { headers: { authorization: `Bearer ${key.key}` } });
     expect(asKey.status).toBe(403);

@@ -16,21 +16,39 @@ describe.each(DATABASES)('exactly-once batch create (%s)', (db) => {
   let s: Stack;
   let fileId: string;
   const upstream = () => [...s.east.batches.values(), ...s.west.batches.values()];
-  const body = (extra: Record<string, unknown> = {}) => ({ input_file_id: fileId, endpoint: '/v1/chat/completions', completion_window: '24h', ...extra });
+  const body = (extra: Record<string, unknown> = {}) => ({
+    input_file_id: fileId,
+    endpoint: '/v1/chat/completions',
+    completion_window: '24h',
+    ...extra,
+  });
   const post = (payload: Record<string, unknown>, headers: Record<string, string> = {}) =>
-    fetch(`${s.url}/v1/batches`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(payload) });
+    fetch(`${s.url}/v1/batches`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(payload),
+    });
   /** Every upstream batch is a managed batch: nothing runs (and bills) that sluice does not track. */
   async function expectAllTracked() {
     const rows = await s.gateway.db.em().find(ManagedBatch, {});
     const tracked = new Set(rows.map((r) => `${r.deploymentId}/${r.providerBatchId}`));
-    for (const [dep, emu] of [['east', s.east], ['west', s.west]] as const) {
+    for (const [dep, emu] of [
+      ['east', s.east],
+      ['west', s.west],
+    ] as const) {
       for (const id of emu.batches.keys()) expect(tracked.has(`${dep}/${id}`), `${dep}/${id} tracked`).toBe(true);
     }
   }
 
   beforeAll(async () => {
     s = await startStack({ db, tracker: false });
-    fileId = (await s.client.files.create({ file: await toFile(Buffer.from(chatJsonl(2)), 'i.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never)).id;
+    fileId = (
+      await s.client.files.create({
+        file: await toFile(Buffer.from(chatJsonl(2)), 'i.jsonl'),
+        purpose: 'batch',
+        target_model_names: 'gpt-4o-batch',
+      } as never)
+    ).id;
   });
   beforeEach(() => {
     s.east.clearFaults();
@@ -109,15 +127,32 @@ describe.each(DATABASES)('exactly-once batch create (%s)', (db) => {
     const rowsBefore = await s.gateway.db.em().count(ManagedBatch, {});
     for (const emu of [s.east, s.west]) emu.injectFault({ method: 'POST', path: /\/batches$/, holdAnswerMs: 1500, times: 1 });
     const abort = new AbortController();
-    const req = { input_file_id: fileId, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { left: transport } } as const;
+    const req = {
+      input_file_id: fileId,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      metadata: { left: transport },
+    } as const;
     let call: Promise<unknown>;
     const grpc = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
     if (transport === 'rest') {
-      call = fetch(`${s.url}/v1/batches`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(req), signal: abort.signal }).catch((e: unknown) => e);
+      call = fetch(`${s.url}/v1/batches`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(req),
+        signal: abort.signal,
+      }).catch((e: unknown) => e);
     } else if (transport === 'grpc') {
-      call = grpc.batches.createBatch({ inputFileId: fileId, endpoint: req.endpoint, completionWindow: '24h', metadata: req.metadata }, { signal: abort.signal }).catch((e: unknown) => e);
+      call = grpc.batches
+        .createBatch(
+          { inputFileId: fileId, endpoint: req.endpoint, completionWindow: '24h', metadata: req.metadata },
+          { signal: abort.signal },
+        )
+        .catch((e: unknown) => e);
     } else {
-      call = createSluiceClient(s.url, MASTER_KEY).batches.create.mutate(req, { signal: abort.signal }).catch((e: unknown) => e);
+      call = createSluiceClient(s.url, MASTER_KEY)
+        .batches.create.mutate(req, { signal: abort.signal })
+        .catch((e: unknown) => e);
     }
     await until('the batch to exist upstream', () => upstream().length > before, 10_000);
     abort.abort();
@@ -147,7 +182,12 @@ describe.each(DATABASES)('exactly-once batch create (%s)', (db) => {
     expect(pending).toHaveLength(1);
     s.east.clearFaults();
     s.west.clearFaults();
-    await until('the reconciler to adopt the batch', async () => (await s.gateway.db.em().count(ManagedBatch, {})) > rowsBefore, 30_000, 100);
+    await until(
+      'the reconciler to adopt the batch',
+      async () => (await s.gateway.db.em().count(ManagedBatch, {})) > rowsBefore,
+      30_000,
+      100,
+    );
     expect((await s.gateway.db.em().findOneOrFail(BatchCreateIntent, { id: pending[0].id })).state).toBe('created');
     // The SDK's retry of that request now gets the adopted batch, not a new one.
     const retry = await post(body({ metadata }), { 'x-stainless-retry-count': '1' });

@@ -12,7 +12,6 @@ import { multipartHead, rawExchange, TRUNCATED_FORM } from '../support/raw-http.
 import { fatalErrorIn, spawnSluice, writeConfig, type SluiceProcess } from '../support/sluice-process.js';
 import { chatJsonl, MASTER_KEY, startStack, type Stack } from '../support/stack.js';
 
-
 /**
  * Issue 8's hostile-input reproductions that each answered 500 (or leaked, or lost a file): every one is now a
  * 4xx in OpenAI's envelope with nothing saved and nothing sent upstream. Both databases: PostgreSQL is the one
@@ -31,7 +30,11 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
   });
 
   async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = json) {
-    const res = await fetch(`${s.url}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(`${s.url}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
     return { status: res.status, text: await res.text() };
   }
   async function expectError(res: { status: number; text: string }, status: number, code?: string) {
@@ -41,7 +44,8 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
     return error;
   }
   const keyCount = () => s.gateway.gw.em().count(VirtualKey, {});
-  const upstreamBatchCreates = () => [s.east, s.west, s.openai].reduce((n, e) => n + e.requests.filter((r) => r.method === 'POST' && /\/batches$/.test(r.path)).length, 0);
+  const upstreamBatchCreates = () =>
+    [s.east, s.west, s.openai].reduce((n, e) => n + e.requests.filter((r) => r.method === 'POST' && /\/batches$/.test(r.path)).length, 0);
 
   describe('key durations', () => {
     it.each([
@@ -128,7 +132,15 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
 
     it('idempotency_key with a NUL → 400 before any provider call', async () => {
       const before = upstreamBatchCreates();
-      await expectError(await call('POST', '/v1/batches', { input_file_id: 'file-aaaaaaaaaaaaaaaaaaaaaaaa', endpoint: '/v1/chat/completions', completion_window: '24h', idempotency_key: 'k\u0000' }), 400);
+      await expectError(
+        await call('POST', '/v1/batches', {
+          input_file_id: 'file-aaaaaaaaaaaaaaaaaaaaaaaa',
+          endpoint: '/v1/chat/completions',
+          completion_window: '24h',
+          idempotency_key: 'k\u0000',
+        }),
+        400,
+      );
       expect(upstreamBatchCreates()).toBe(before);
     });
   });
@@ -162,7 +174,12 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
       const file = await s.client.files.create({ file: new File([chatJsonl(2)], 'm.jsonl'), purpose: 'batch' });
       const before = upstreamBatchCreates();
       for (const path of ['/v1/batches', '/azure/v1/batches']) {
-        const res = await call('POST', path, { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata });
+        const res = await call('POST', path, {
+          input_file_id: file.id,
+          endpoint: '/v1/chat/completions',
+          completion_window: '24h',
+          metadata,
+        });
         const error = await expectError(res, 400);
         expect(error.param).toMatch(/^metadata/);
       }
@@ -172,7 +189,11 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
 
   describe('path IDs and framework errors', () => {
     it.each([101, 255, 256, 1024, 1025, 5000])('a %i-character ID in the path → 404 in OpenAI envelope', async (n) => {
-      for (const path of [`/v1/files/file-${'a'.repeat(n)}`, `/v1/batches/batch_${'a'.repeat(n)}/cancel`, `/azure/v1/files/${'a'.repeat(n)}`]) {
+      for (const path of [
+        `/v1/files/file-${'a'.repeat(n)}`,
+        `/v1/batches/batch_${'a'.repeat(n)}/cancel`,
+        `/azure/v1/files/${'a'.repeat(n)}`,
+      ]) {
         const method = path.endsWith('/cancel') ? 'POST' : 'GET';
         const error = await expectError(await call(method, path, method === 'POST' ? {} : undefined), 404, 'not_found');
         expect(error.message.length).toBeLessThan(300);
@@ -182,8 +203,16 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
       await expectError(await call('POST', '/v1/batches', '{"input_file_id": '), 400, 'invalid_json');
     });
     it('a content type it does not read → 415', async () => {
-      await expectError(await call('POST', '/v1/batches', 'x=1', { ...auth, 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type');
-      await expectError(await call('POST', '/key/generate', 'hello', { ...auth, 'content-type': 'text/plain' }), 415, 'unsupported_media_type');
+      await expectError(
+        await call('POST', '/v1/batches', 'x=1', { ...auth, 'content-type': 'application/x-www-form-urlencoded' }),
+        415,
+        'unsupported_media_type',
+      );
+      await expectError(
+        await call('POST', '/key/generate', 'hello', { ...auth, 'content-type': 'text/plain' }),
+        415,
+        'unsupported_media_type',
+      );
     });
     it('a JSON body over 1 MiB → 413', async () => {
       await expectError(await call('POST', '/v1/batches', JSON.stringify({ x: 'y'.repeat(1024 * 1024) })), 413, 'payload_too_large');
@@ -198,7 +227,11 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
   });
 
   describe('multipart forms', () => {
-    const upload = (form: FormData) => fetch(`${s.url}/v1/files`, { method: 'POST', headers: auth, body: form }).then(async (r) => ({ status: r.status, text: await r.text() }));
+    const upload = (form: FormData) =>
+      fetch(`${s.url}/v1/files`, { method: 'POST', headers: auth, body: form }).then(async (r) => ({
+        status: r.status,
+        text: await r.text(),
+      }));
 
     it('keeps a non-ASCII filename', async () => {
       const form = new FormData();
@@ -238,7 +271,10 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
 
     it('a NUL in purpose or target_model_names → 400, nothing uploaded', async () => {
       const uploadsBefore = [s.east, s.west].reduce((n, e) => n + e.requests.filter((r) => r.method === 'POST').length, 0);
-      for (const [name, value] of [['purpose', 'batch\u0000'], ['target_model_names', 'gpt-4o-batch\u0000']]) {
+      for (const [name, value] of [
+        ['purpose', 'batch\u0000'],
+        ['target_model_names', 'gpt-4o-batch\u0000'],
+      ]) {
         const form = new FormData();
         form.append('purpose', 'batch');
         form.append(name, value);
@@ -252,11 +288,25 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
   describe('provider errors', () => {
     it("a provider's own error text is not passed through", async () => {
       const secretish = 'Could not parse multipart form: Malformed part header at http://10.0.0.7/internal';
-      s.east.injectFault({ method: 'POST', path: /\/batches$/, status: 400, body: { error: { message: secretish, type: 'invalid_request_error', code: 'weird code with spaces', param: null } } });
-      s.west.injectFault({ method: 'POST', path: /\/batches$/, status: 400, body: { error: { message: secretish, type: 'invalid_request_error', code: null, param: null } } });
+      s.east.injectFault({
+        method: 'POST',
+        path: /\/batches$/,
+        status: 400,
+        body: { error: { message: secretish, type: 'invalid_request_error', code: 'weird code with spaces', param: null } },
+      });
+      s.west.injectFault({
+        method: 'POST',
+        path: /\/batches$/,
+        status: 400,
+        body: { error: { message: secretish, type: 'invalid_request_error', code: null, param: null } },
+      });
       try {
         const file = await s.client.files.create({ file: new File([chatJsonl(2)], 'p.jsonl'), purpose: 'batch' });
-        const res = await call('POST', '/v1/batches', { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+        const res = await call('POST', '/v1/batches', {
+          input_file_id: file.id,
+          endpoint: '/v1/chat/completions',
+          completion_window: '24h',
+        });
         expect(res.status).toBe(400);
         const error = cleanError(res.text);
         expect(res.text).not.toMatch(/Malformed|multipart|10\.0\.0\.7/);
@@ -296,8 +346,14 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
     it('a 100 KB ID gives NOT_FOUND with a short message', async () => {
       const c = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
       try {
-        for (const call of [() => c.files.getFile({ fileId: 'f'.repeat(100_000) }), () => c.batches.getBatch({ batchId: 'b'.repeat(100_000) })]) {
-          const err = await call().then(() => null, (e: unknown) => e);
+        for (const call of [
+          () => c.files.getFile({ fileId: 'f'.repeat(100_000) }),
+          () => c.batches.getBatch({ batchId: 'b'.repeat(100_000) }),
+        ]) {
+          const err = await call().then(
+            () => null,
+            (e: unknown) => e,
+          );
           expect(err).toBeInstanceOf(ClientError);
           expect((err as ClientError).code).toBe(Status.NOT_FOUND);
           expect((err as ClientError).details.length).toBeLessThan(300);
@@ -311,8 +367,16 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
       const c = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
       try {
         const err = await c.batches
-          .createBatch({ inputFileId: 'file-aaaaaaaaaaaaaaaaaaaaaaaa', endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: { ['ñ'.repeat(70)]: 'v' } })
-          .then(() => null, (e: unknown) => e);
+          .createBatch({
+            inputFileId: 'file-aaaaaaaaaaaaaaaaaaaaaaaa',
+            endpoint: '/v1/chat/completions',
+            completionWindow: '24h',
+            metadata: { ['ñ'.repeat(70)]: 'v' },
+          })
+          .then(
+            () => null,
+            (e: unknown) => e,
+          );
         expect((err as ClientError).code).toBe(Status.INVALID_ARGUMENT);
       } finally {
         c.close();
@@ -326,7 +390,10 @@ describe.each(DATABASES)('hostile input is a clean 4xx (%s)', (db) => {
         const before = upstreamBatchCreates();
         const err = await c.batches
           .createBatch({ inputFileId: file.id, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: { note: 'x\u0000' } })
-          .then(() => null, (e: unknown) => e);
+          .then(
+            () => null,
+            (e: unknown) => e,
+          );
         expect((err as ClientError).code).toBe(Status.INVALID_ARGUMENT);
         expect(upstreamBatchCreates()).toBe(before);
       } finally {
@@ -348,7 +415,12 @@ describe('slow and lying clients (real process)', () => {
 
   beforeAll(async () => {
     const config = writeConfig({
-      model_list: [{ model_name: 'gpt-4o-batch', litellm_params: { model: 'azure/gpt-4o', api_base: NOWHERE, api_key: 'k', api_version: '2024-10-21' } }],
+      model_list: [
+        {
+          model_name: 'gpt-4o-batch',
+          litellm_params: { model: 'azure/gpt-4o', api_base: NOWHERE, api_key: 'k', api_version: '2024-10-21' },
+        },
+      ],
       general_settings: { master_key: MASTER, request_body_idle_timeout_seconds: 1, request_timeout_seconds: 60 },
     });
     p = await spawnSluice(config, join(tmp, 'sluice.sqlite'), { TMPDIR: tmp });
@@ -393,7 +465,10 @@ describe('slow and lying clients (real process)', () => {
     const c = createSluiceGrpcClient(p.grpcAddress!, MASTER);
     try {
       for (const fileId of ['\ud800', `${'a'.repeat(99)}\ud83d\ude00`]) {
-        const err = await c.files.getFile({ fileId }, { signal: AbortSignal.timeout(15_000) }).then(() => null, (e: unknown) => e);
+        const err = await c.files.getFile({ fileId }, { signal: AbortSignal.timeout(15_000) }).then(
+          () => null,
+          (e: unknown) => e,
+        );
         expect((err as ClientError).code).toBe(Status.NOT_FOUND);
       }
     } finally {

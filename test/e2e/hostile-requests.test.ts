@@ -21,7 +21,12 @@ describe('hostile requests leave the process running', () => {
 
   beforeAll(async () => {
     const config = writeConfig({
-      model_list: [{ model_name: 'gpt-4o-batch', litellm_params: { model: 'azure/gpt-4o', api_base: NOWHERE, api_key: 'k', api_version: '2024-10-21' } }],
+      model_list: [
+        {
+          model_name: 'gpt-4o-batch',
+          litellm_params: { model: 'azure/gpt-4o', api_base: NOWHERE, api_key: 'k', api_version: '2024-10-21' },
+        },
+      ],
       general_settings: { master_key: MASTER },
       files_settings: [
         { custom_llm_provider: 'azure', api_base: NOWHERE, api_key: 'k', api_version: '2024-10-21' },
@@ -71,7 +76,12 @@ describe('hostile requests leave the process running', () => {
 
   it('clients that disconnect part-way through an upload, 60 times at different points', async () => {
     const lines = Array.from({ length: 400 }, (_, i) =>
-      JSON.stringify({ custom_id: `r${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-batch', messages: [{ role: 'user', content: 'hi' }] } }),
+      JSON.stringify({
+        custom_id: `r${i}`,
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: 'gpt-4o-batch', messages: [{ role: 'user', content: 'hi' }] },
+      }),
     );
     const form = `--XX\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n--XX\r\nContent-Disposition: form-data; name="file"; filename="a.jsonl"\r\n\r\n${lines.join('\n')}`;
     for (let i = 0; i < 60; i++) {
@@ -102,7 +112,10 @@ describe('a process starting after a crash', () => {
     const legacy = 'sluice-raw-Xy12zz'; // named before pids were recorded
     const live = `sluice-spool-${process.pid}-abcdef`; // the test runner is alive
     for (const name of [dead, legacy, live]) mkdirSync(join(tmp, name, 'x'), { recursive: true });
-    const config = writeConfig({ model_list: [{ model_name: 'g', litellm_params: { model: 'openai/gpt-4o-mini', api_key: 'k', api_base: `${NOWHERE}/v1` } }], general_settings: { master_key: MASTER } });
+    const config = writeConfig({
+      model_list: [{ model_name: 'g', litellm_params: { model: 'openai/gpt-4o-mini', api_key: 'k', api_base: `${NOWHERE}/v1` } }],
+      general_settings: { master_key: MASTER },
+    });
     const p = await spawnSluice(config, join(tmp, 'sluice.sqlite'), { TMPDIR: tmp });
     try {
       expect(readdirSync(tmp).filter((n) => n.startsWith('sluice-'))).toEqual([live]);

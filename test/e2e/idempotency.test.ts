@@ -20,7 +20,13 @@ describe.each(DATABASES)('idempotent batch create (%s)', (db) => {
 
   beforeAll(async () => {
     s = await startStack({ db });
-    fileId = (await s.client.files.create({ file: await toFile(Buffer.from(chatJsonl(2)), 'i.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never)).id;
+    fileId = (
+      await s.client.files.create({
+        file: await toFile(Buffer.from(chatJsonl(2)), 'i.jsonl'),
+        purpose: 'batch',
+        target_model_names: 'gpt-4o-batch',
+      } as never)
+    ).id;
   });
   afterAll(async () => {
     await s?.close();
@@ -64,8 +70,20 @@ describe.each(DATABASES)('idempotent batch create (%s)', (db) => {
     expect(different.status).toBe(409);
     validateOpenAI('ErrorResponse', await different.json());
     // Another caller's "reuse" is its own key: it gets its own batch.
-    const gen = await (await fetch(`${s.url}/key/generate`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' }, body: '{}' })).json();
-    const own = (await s.clientFor(gen.key).files.create({ file: await toFile(Buffer.from(chatJsonl(1)), 'o.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never)).id;
+    const gen = await (
+      await fetch(`${s.url}/key/generate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+        body: '{}',
+      })
+    ).json();
+    const own = (
+      await s.clientFor(gen.key).files.create({
+        file: await toFile(Buffer.from(chatJsonl(1)), 'o.jsonl'),
+        purpose: 'batch',
+        target_model_names: 'gpt-4o-batch',
+      } as never)
+    ).id;
     const other = await fetch(`${s.url}/v1/batches`, {
       method: 'POST',
       headers: { authorization: `Bearer ${gen.key}`, 'content-type': 'application/json', 'idempotency-key': 'reuse' },

@@ -1,7 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatJsonl } from '../support/stack.js';
 import { DATABASES } from '../../dev/databases.js';
-import { alter, buildIsolationWorld, INVALID, MAY_USE_GPT4O, SEES_TEAM_A, WHO, type OwnerApi, type Who, type World } from '../support/isolation-world.js';
+import {
+  alter,
+  buildIsolationWorld,
+  INVALID,
+  MAY_USE_GPT4O,
+  SEES_TEAM_A,
+  WHO,
+  type OwnerApi,
+  type Who,
+  type World,
+} from '../support/isolation-world.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { failureOf, grpcClient, trpcClient, type TransportClient } from '../support/transports.js';
 
@@ -45,21 +55,37 @@ const OPS: RpcOp[] = [
   { name: 'get output file', run: (c, w) => c.retrieveFile(w.output), expect: ownedRead },
   { name: 'output file content', run: (c, w) => c.content(w.output), expect: ownedRead },
   { name: 'get batch', run: (c, w) => c.retrieveBatch(w.batch), expect: ownedRead },
-  { name: 'watch batch', run: (c, w) => c.untilTerminal(w.batch), expect: ownedRead, check: (_who, seen) => expect(seen.at(-1).status).toBe('completed') },
+  {
+    name: 'watch batch',
+    run: (c, w) => c.untilTerminal(w.batch),
+    expect: ownedRead,
+    check: (_who, seen) => expect(seen.at(-1).status).toBe('completed'),
+  },
   { name: 'cancel batch', run: async (c, w, owner) => c.cancelBatch(await owner.createBatch(w.file)), expect: ownedRead },
   { name: 'delete file', run: async (c, _w, owner) => c.deleteFile(await owner.upload()), expect: ownedRead },
   {
     name: 'create batch on the owner file',
     run: (c, w) => c.createBatch(w.file),
-    expect: (who) => (INVALID.has(who) ? 'unauthenticated' : who === 'teammate_without_model' ? 'forbidden' : SEES_TEAM_A.has(who) ? 'ok' : 'not_found'),
+    expect: (who) =>
+      INVALID.has(who) ? 'unauthenticated' : who === 'teammate_without_model' ? 'forbidden' : SEES_TEAM_A.has(who) ? 'ok' : 'not_found',
   },
   {
     name: 'upload to gpt-4o-batch',
     run: (c) => c.upload(chatJsonl(2), 'iso.jsonl', ['gpt-4o-batch']),
     expect: (who) => (INVALID.has(who) ? 'unauthenticated' : MAY_USE_GPT4O.has(who) ? 'ok' : 'forbidden'),
   },
-  { name: 'list files', run: (c) => c.listFileIds(), expect: listed, check: (who, ids, w) => expect(ids.includes(w.file)).toBe(SEES_TEAM_A.has(who)) },
-  { name: 'list batches', run: (c) => c.listBatchIds(), expect: listed, check: (who, ids, w) => expect(ids.includes(w.batch)).toBe(SEES_TEAM_A.has(who)) },
+  {
+    name: 'list files',
+    run: (c) => c.listFileIds(),
+    expect: listed,
+    check: (who, ids, w) => expect(ids.includes(w.file)).toBe(SEES_TEAM_A.has(who)),
+  },
+  {
+    name: 'list batches',
+    run: (c) => c.listBatchIds(),
+    expect: listed,
+    check: (who, ids, w) => expect(ids.includes(w.batch)).toBe(SEES_TEAM_A.has(who)),
+  },
   { name: 'get raw provider file id', run: (c, w) => c.retrieveFile(w.rawFile), expect: alwaysMissing },
   { name: 'get raw provider batch id', run: (c, w) => c.retrieveBatch(w.rawBatch), expect: alwaysMissing },
   { name: 'create batch on a raw provider file id', run: (c, w) => c.createBatch(w.rawFile), expect: alwaysMissing },
@@ -80,7 +106,15 @@ describe.each(COMBOS)('isolation matrix (%s) over %s', (db, transport) => {
   const clients: TransportClient[] = [];
 
   beforeAll(async () => {
-    s = await startStack({ db, timing: { validatingMs: 3_600_000, inProgressMs: 3_600_000, finalizingMs: 3_600_000, cancellingMs: 60_000 } /* batches move only when the world advances them: a new batch is still cancellable however slow the machine */ });
+    s = await startStack({
+      db,
+      timing: {
+        validatingMs: 3_600_000,
+        inProgressMs: 3_600_000,
+        finalizingMs: 3_600_000,
+        cancellingMs: 60_000,
+      } /* batches move only when the world advances them: a new batch is still cancellable however slow the machine */,
+    });
     ({ keys, world: w, owner } = await buildIsolationWorld(s));
   });
   afterAll(async () => {

@@ -1,7 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES } from '../../dev/databases.js';
 import { validateOpenAI } from '../support/openapi.js';
-import { alter, buildIsolationWorld, call, INVALID, MAY_USE_GPT4O, SEES_TEAM_A, uploadForm, WHO, type OwnerApi, type Who, type World } from '../support/isolation-world.js';
+import {
+  alter,
+  buildIsolationWorld,
+  call,
+  INVALID,
+  MAY_USE_GPT4O,
+  SEES_TEAM_A,
+  uploadForm,
+  WHO,
+  type OwnerApi,
+  type Who,
+  type World,
+} from '../support/isolation-world.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 /**
@@ -33,10 +45,15 @@ const OPS: Op[] = [
     run: async (s, w, k, owner) => call(s, k, 'POST', `/v1/batches/${await owner.createBatch(w.file)}/cancel`),
     expect: ownedRead,
   },
-  { name: 'DELETE /v1/files/{id}', run: async (s, _w, k, owner) => call(s, k, 'DELETE', `/v1/files/${await owner.upload()}`), expect: ownedRead },
+  {
+    name: 'DELETE /v1/files/{id}',
+    run: async (s, _w, k, owner) => call(s, k, 'DELETE', `/v1/files/${await owner.upload()}`),
+    expect: ownedRead,
+  },
   {
     name: 'POST /v1/batches (on the owner file)',
-    run: (s, w, k) => call(s, k, 'POST', '/v1/batches', { input_file_id: w.file, endpoint: '/v1/chat/completions', completion_window: '24h' }),
+    run: (s, w, k) =>
+      call(s, k, 'POST', '/v1/batches', { input_file_id: w.file, endpoint: '/v1/chat/completions', completion_window: '24h' }),
     expect: (who) => (INVALID.has(who) ? 401 : who === 'teammate_without_model' ? 403 : SEES_TEAM_A.has(who) ? 200 : 404),
   },
   {
@@ -100,17 +117,34 @@ const OPS: Op[] = [
     check: (who, body) => expect(body.data.map((m: { id: string }) => m.id).includes('gpt-4o-batch')).toBe(MAY_USE_GPT4O.has(who)),
   },
   { name: 'GET /v1/files/{raw provider id}', run: (s, w, k) => call(s, k, 'GET', `/v1/files/${w.rawFile}`), expect: alwaysMissing },
-  { name: 'GET /v1/files/{raw provider id}/content', run: (s, w, k) => call(s, k, 'GET', `/v1/files/${w.rawFile}/content`), expect: alwaysMissing },
+  {
+    name: 'GET /v1/files/{raw provider id}/content',
+    run: (s, w, k) => call(s, k, 'GET', `/v1/files/${w.rawFile}/content`),
+    expect: alwaysMissing,
+  },
   { name: 'GET /v1/batches/{raw provider id}', run: (s, w, k) => call(s, k, 'GET', `/v1/batches/${w.rawBatch}`), expect: alwaysMissing },
   {
     name: 'POST /v1/batches (raw provider file id)',
-    run: (s, w, k) => call(s, k, 'POST', '/v1/batches', { input_file_id: w.rawFile, endpoint: '/v1/chat/completions', completion_window: '24h' }),
+    run: (s, w, k) =>
+      call(s, k, 'POST', '/v1/batches', { input_file_id: w.rawFile, endpoint: '/v1/chat/completions', completion_window: '24h' }),
     expect: alwaysMissing,
   },
   { name: 'GET /v1/files/{one char changed}', run: (s, w, k) => call(s, k, 'GET', `/v1/files/${alter(w.file)}`), expect: alwaysMissing },
-  { name: 'GET /v1/batches/{one char changed}', run: (s, w, k) => call(s, k, 'GET', `/v1/batches/${alter(w.batch)}`), expect: alwaysMissing },
-  { name: 'DELETE /v1/files/{one char changed}', run: (s, w, k) => call(s, k, 'DELETE', `/v1/files/${alter(w.file)}`), expect: alwaysMissing },
-  { name: 'POST /v1/batches/{one char changed}/cancel', run: (s, w, k) => call(s, k, 'POST', `/v1/batches/${alter(w.batch)}/cancel`), expect: alwaysMissing },
+  {
+    name: 'GET /v1/batches/{one char changed}',
+    run: (s, w, k) => call(s, k, 'GET', `/v1/batches/${alter(w.batch)}`),
+    expect: alwaysMissing,
+  },
+  {
+    name: 'DELETE /v1/files/{one char changed}',
+    run: (s, w, k) => call(s, k, 'DELETE', `/v1/files/${alter(w.file)}`),
+    expect: alwaysMissing,
+  },
+  {
+    name: 'POST /v1/batches/{one char changed}/cancel',
+    run: (s, w, k) => call(s, k, 'POST', `/v1/batches/${alter(w.batch)}/cancel`),
+    expect: alwaysMissing,
+  },
 ];
 
 describe.each(DATABASES)('isolation matrix over REST (%s)', (db) => {
@@ -120,7 +154,15 @@ describe.each(DATABASES)('isolation matrix over REST (%s)', (db) => {
   let owner: OwnerApi;
 
   beforeAll(async () => {
-    s = await startStack({ db, timing: { validatingMs: 3_600_000, inProgressMs: 3_600_000, finalizingMs: 3_600_000, cancellingMs: 60_000 } /* batches move only when the world advances them: a new batch is still cancellable however slow the machine */ });
+    s = await startStack({
+      db,
+      timing: {
+        validatingMs: 3_600_000,
+        inProgressMs: 3_600_000,
+        finalizingMs: 3_600_000,
+        cancellingMs: 60_000,
+      } /* batches move only when the world advances them: a new batch is still cancellable however slow the machine */,
+    });
     ({ keys, world: w, owner } = await buildIsolationWorld(s));
   });
   afterAll(async () => {

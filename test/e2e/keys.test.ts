@@ -33,10 +33,24 @@ describe.each(DATABASES)('virtual keys and teams (%s)', (db) => {
     const team = await admin('POST', '/team/new', { team_alias: 'research', models: ['gpt-4o-batch'], max_budget: 100 });
     expect(team.status).toBe(200);
     expect(team.body).toMatchObject({ team_alias: 'research', models: ['gpt-4o-batch'], max_budget: 100, spend: 0 });
-    const gen = await admin('POST', '/key/generate', { team_id: team.body.team_id, user_id: 'u1', key_alias: 'ci', duration: '30d', max_budget: 5, metadata: { env: 'test' } });
+    const gen = await admin('POST', '/key/generate', {
+      team_id: team.body.team_id,
+      user_id: 'u1',
+      key_alias: 'ci',
+      duration: '30d',
+      max_budget: 5,
+      metadata: { env: 'test' },
+    });
     expect(gen.status).toBe(200);
     expect(gen.body.key).toMatch(/^sk-[A-Za-z0-9]{40}$/);
-    expect(gen.body).toMatchObject({ user_id: 'u1', team_id: team.body.team_id, key_alias: 'ci', max_budget: 5, metadata: { env: 'test' }, spend: 0 });
+    expect(gen.body).toMatchObject({
+      user_id: 'u1',
+      team_id: team.body.team_id,
+      key_alias: 'ci',
+      max_budget: 5,
+      metadata: { env: 'test' },
+      spend: 0,
+    });
     expect(Date.parse(gen.body.expires) - Date.now()).toBeGreaterThan(29 * 86_400_000);
 
     const bySecret = await admin('GET', `/key/info?key=${gen.body.key}`);
@@ -67,7 +81,9 @@ describe.each(DATABASES)('virtual keys and teams (%s)', (db) => {
 
     const team = await admin('POST', '/team/new', { models: ['gpt-4o-mini-batch'] });
     const member = await admin('POST', '/key/generate', { team_id: team.body.team_id });
-    expect((await req(s.url, member.body.key, 'GET', '/v1/models')).body.data.map((m: { id: string }) => m.id)).toEqual(['gpt-4o-mini-batch']);
+    expect((await req(s.url, member.body.key, 'GET', '/v1/models')).body.data.map((m: { id: string }) => m.id)).toEqual([
+      'gpt-4o-mini-batch',
+    ]);
     const tooWide = await admin('POST', '/key/generate', { team_id: team.body.team_id, models: ['gpt-4o-batch'] });
     expect(tooWide.status).toBe(400);
     validateOpenAI('ErrorResponse', tooWide.body);
@@ -97,7 +113,6 @@ describe.each(DATABASES)('virtual keys and teams (%s)', (db) => {
   });
 
   it('expired keys get 401 on every replica', async () => {
-
     // Expiry is stored in whole seconds from the current second: '2s' lives more than 1 s and at most 2 s, so
     // the first call (made at once) always falls inside it and a call 2.1 s later always after it.
     const short = await admin('POST', '/key/generate', { duration: '2s' });

@@ -32,7 +32,11 @@ describe.each(DATABASES)('managed files and batches over REST (%s)', (db) => {
     ] as const) {
       const copies = [...emu.files.values()].filter((f) => f.purpose === 'batch');
       const copy = copies.at(-1)!;
-      const lines = copy.content.toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const lines = copy.content
+        .toString('utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines).toHaveLength(3);
       expect(lines.every((l) => l.body.model === deployment)).toBe(true);
       expect(lines.map((l) => l.custom_id)).toEqual(['req-1', 'req-2', 'req-3']);
@@ -44,7 +48,12 @@ describe.each(DATABASES)('managed files and batches over REST (%s)', (db) => {
 
   it('runs the seed flow: create, retrieve until completed, read output, list, cancel', async () => {
     const file = await upload(chatJsonl(4));
-    const batch = await s.client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { job: 'seed' } });
+    const batch = await s.client.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      metadata: { job: 'seed' },
+    });
     validateOpenAI('Batch', batch);
     expect(batch.id).toMatch(/^batch_[A-Za-z0-9]{32}$/);
     expect(batch.input_file_id).toBe(file.id);
@@ -65,14 +74,22 @@ describe.each(DATABASES)('managed files and batches over REST (%s)', (db) => {
     const text = await (await s.client.files.content(done.output_file_id!)).text();
     // The provider's bytes, except that the deployment's model (response.body.model) is named by its group.
     const asCallerSees = (content: Buffer) => content.toString().replace(/"model":"gpt-4o-(?:east|west)"/g, '"model":"gpt-4o-batch"');
-    const upstreamOut = [...s.east.files.values(), ...s.west.files.values()].find((f) => f.purpose === 'batch_output' && asCallerSees(f.content) === text);
+    const upstreamOut = [...s.east.files.values(), ...s.west.files.values()].find(
+      (f) => f.purpose === 'batch_output' && asCallerSees(f.content) === text,
+    );
     expect(upstreamOut, 'output bytes are the provider bytes, the model named by its group').toBeDefined();
-    const outLines = text.trim().split('\n').map((l) => JSON.parse(l));
+    const outLines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(outLines.map((l) => l.custom_id).sort()).toEqual(['req-1', 'req-2', 'req-3', 'req-4']);
     expect(outLines[0].response.body.usage.prompt_tokens).toBeGreaterThan(0);
 
     const listed = await s.client.batches.list({ target_model_names: 'gpt-4o-batch' } as never);
-    validateOpenAI('ListBatchesResponse', await (await s.client.batches.list({ target_model_names: 'gpt-4o-batch' } as never).asResponse()).json());
+    validateOpenAI(
+      'ListBatchesResponse',
+      await (await s.client.batches.list({ target_model_names: 'gpt-4o-batch' } as never).asResponse()).json(),
+    );
     expect(listed.data.map((b) => b.id)).toContain(batch.id);
     const otherGroup = await s.client.batches.list({ target_model_names: 'gpt-4o-mini-batch' } as never);
     expect(otherGroup.data.map((b) => b.id)).not.toContain(batch.id);

@@ -42,9 +42,23 @@ describe.each(DATABASES)('an input file is given back as uploaded (%s)', (db) =>
   });
 
   const uploads = {
-    rest: async () => (await s.client.files.create({ file: await toFile(TRICKY, 'tricky ñandú.jsonl'), purpose: 'batch', target_model_names: TARGETS.join(',') } as never)).id,
-    grpc: async () => (await grpc.files.uploadFile(uploadRequests({ filename: 'tricky.jsonl', purpose: 'batch', targetModelNames: TARGETS }, TRICKY, 17))).id,
-    trpc: async () => (await trpc.files.uploadStream.mutate(uploadBody({ filename: 'tricky.jsonl', purpose: 'batch', target_model_names: TARGETS }, TRICKY))).id,
+    rest: async () =>
+      (
+        await s.client.files.create({
+          file: await toFile(TRICKY, 'tricky ñandú.jsonl'),
+          purpose: 'batch',
+          target_model_names: TARGETS.join(','),
+        } as never)
+      ).id,
+    grpc: async () =>
+      (await grpc.files.uploadFile(uploadRequests({ filename: 'tricky.jsonl', purpose: 'batch', targetModelNames: TARGETS }, TRICKY, 17)))
+        .id,
+    trpc: async () =>
+      (
+        await trpc.files.uploadStream.mutate(
+          uploadBody({ filename: 'tricky.jsonl', purpose: 'batch', target_model_names: TARGETS }, TRICKY),
+        )
+      ).id,
   };
   const downloads = {
     rest: async (id: string) => Buffer.from(await (await s.client.files.content(id)).arrayBuffer()),
@@ -70,7 +84,11 @@ describe.each(DATABASES)('an input file is given back as uploaded (%s)', (db) =>
   });
 
   it("names an output file after our batch ID and gives its lines the group's name, not the deployment's", async () => {
-    const file = await s.client.files.create({ file: await toFile(Buffer.from(`${line('a', '"gpt-4o-batch"')}\n`), 'in.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never);
+    const file = await s.client.files.create({
+      file: await toFile(Buffer.from(`${line('a', '"gpt-4o-batch"')}\n`), 'in.jsonl'),
+      purpose: 'batch',
+      target_model_names: 'gpt-4o-batch',
+    } as never);
     const batch = await s.client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     const upstreamIds = [...s.east.batches.keys(), ...s.west.batches.keys()];
     const done = await waitForBatch(s.client, batch.id);
@@ -84,7 +102,11 @@ describe.each(DATABASES)('an input file is given back as uploaded (%s)', (db) =>
   });
 
   it("answers 404 with our ID, not the provider's, when the copies are gone upstream", async () => {
-    const file = await s.client.files.create({ file: await toFile(Buffer.from(`${line('a', '"gpt-4o-batch"')}\n`), 'gone.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never);
+    const file = await s.client.files.create({
+      file: await toFile(Buffer.from(`${line('a', '"gpt-4o-batch"')}\n`), 'gone.jsonl'),
+      purpose: 'batch',
+      target_model_names: 'gpt-4o-batch',
+    } as never);
     const raw = [s.east, s.west].map((e) => [...e.files.keys()].at(-1)!);
     s.east.files.delete(raw[0]);
     s.west.files.delete(raw[1]);

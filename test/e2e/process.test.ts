@@ -27,12 +27,24 @@ afterAll(async () => {
 
 function sluiceConfig(generalSettings: Record<string, unknown> = {}): string {
   return writeConfig({
-    model_list: [{ model_name: 'g', litellm_params: { model: 'openai/gpt-4o-mini', api_base: `${emulator.url}/v1`, api_key: PROVIDER_KEY } }],
+    model_list: [
+      { model_name: 'g', litellm_params: { model: 'openai/gpt-4o-mini', api_base: `${emulator.url}/v1`, api_key: PROVIDER_KEY } },
+    ],
     general_settings: { master_key: MASTER, ...generalSettings },
   });
 }
 
-const JSONL = ['a', 'b'].map((id) => JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model: 'g', messages: [{ role: 'user', content: id }] } })).join('\n') + '\n';
+const JSONL =
+  ['a', 'b']
+    .map((id) =>
+      JSON.stringify({
+        custom_id: id,
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: 'g', messages: [{ role: 'user', content: id }] },
+      }),
+    )
+    .join('\n') + '\n';
 
 function form(): Buffer {
   return Buffer.from(
@@ -58,7 +70,12 @@ async function uploadInFlight(url: string): Promise<InFlight> {
   const req = request(`${url}/v1/files`, {
     method: 'POST',
     agent: false,
-    headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'multipart/form-data; boundary=XX', 'content-length': body.length, expect: '100-continue' },
+    headers: {
+      authorization: `Bearer ${MASTER}`,
+      'content-type': 'multipart/form-data; boundary=XX',
+      'content-length': body.length,
+      expect: '100-continue',
+    },
   });
   const answered = once(req, 'response');
   answered.catch(() => undefined);
@@ -152,7 +169,9 @@ describe('npm start stops cleanly', () => {
   it('a second SIGTERM exits at once, without waiting for the drain', async () => {
     const db = await createTestDatabase('sqlite');
     try {
-      const run = npmStart(['--config', sluiceConfig(), '--port', '0', '--grpc-port', '-1', '--drain-seconds', '600'], { DATABASE_URL: db.url });
+      const run = npmStart(['--config', sluiceConfig(), '--port', '0', '--grpc-port', '-1', '--drain-seconds', '600'], {
+        DATABASE_URL: db.url,
+      });
       const url = await run.url;
       const upload = await uploadInFlight(url);
       run.signal('SIGTERM');

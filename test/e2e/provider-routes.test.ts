@@ -11,7 +11,11 @@ describe.each(DATABASES)('provider routes (%s)', (db) => {
   const call = async (key: string | undefined, method: string, path: string, body?: unknown) => {
     const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
     if (body && !(body instanceof FormData)) headers['content-type'] = 'application/json';
-    const res = await fetch(`${s.url}${path}`, { method, headers, body: body instanceof FormData ? body : body ? JSON.stringify(body) : undefined });
+    const res = await fetch(`${s.url}${path}`, {
+      method,
+      headers,
+      body: body instanceof FormData ? body : body ? JSON.stringify(body) : undefined,
+    });
     const text = await res.text();
     let json: any = text;
     try {
@@ -85,13 +89,23 @@ describe.each(DATABASES)('provider routes (%s)', (db) => {
     const up = await call(MASTER_KEY, 'POST', '/openai/v1/files', form('gpt-4o-mini'));
     expect(up.status).toBe(200);
     expect(s.openai.files.has(up.body.id)).toBe(true);
-    const batch = await call(MASTER_KEY, 'POST', '/openai/v1/batches', { input_file_id: up.body.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const batch = await call(MASTER_KEY, 'POST', '/openai/v1/batches', {
+      input_file_id: up.body.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
     expect(batch.status).toBe(200);
     expect((await call(keys.alice, 'GET', `/openai/v1/batches/${batch.body.id}`)).status).toBe(404);
   });
 
   it('serves an AzureOpenAI SDK client pointed at sluice through the managed routes', async () => {
-    const az = new AzureOpenAI({ endpoint: s.url, apiKey: keys.alice, apiVersion: '2024-10-21', deployment: 'gpt-4o-batch', maxRetries: 0 });
+    const az = new AzureOpenAI({
+      endpoint: s.url,
+      apiKey: keys.alice,
+      apiVersion: '2024-10-21',
+      deployment: 'gpt-4o-batch',
+      maxRetries: 0,
+    });
     const file = await az.files.create({ file: await toFile(Buffer.from(chatJsonl(2)), 'az.jsonl'), purpose: 'batch' });
     expect(file.id).toMatch(/^file-[A-Za-z0-9]{24}$/);
     const batch = await az.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });

@@ -80,33 +80,48 @@ describe('a tRPC byte-stream upload refused part-way', () => {
   const header = (fields: object) => Buffer.from(`${JSON.stringify(fields)}\n`);
   it.each([
     { refusal: 'a bad line 2', auth: true, head: () => header({ filename: 'bad.jsonl', purpose: 'batch' }), status: 400, says: /line 2\b/ },
-    { refusal: 'no purpose (a field checked before the content)', auth: true, head: () => header({ filename: 'x.jsonl' }), status: 400, says: /purpose/ },
+    {
+      refusal: 'no purpose (a field checked before the content)',
+      auth: true,
+      head: () => header({ filename: 'x.jsonl' }),
+      status: 400,
+      says: /purpose/,
+    },
     { refusal: 'a header line that is not JSON', auth: true, head: () => Buffer.from('{purpose\n'), status: 400, says: /not JSON/ },
     { refusal: 'no key', auth: false, head: () => header({ purpose: 'batch' }), status: 401, says: /key/i },
-  ])('$refusal: answers $status at once, reads and discards the rest of the body, and serves the next request on the connection', async ({ auth, head, status, says }) => {
-    const { port } = new URL(s.url);
-    const socket = connect(Number(port), '127.0.0.1');
-    const failed = new Promise<never>((_, reject) => socket.on('error', reject));
-    failed.catch(() => undefined); // reported through the races below
-    await once(socket, 'connect');
-    const framed = Buffer.concat([head(), body]);
-    const key = auth ? `Authorization: Bearer ${MASTER_KEY}\r\n` : '';
-    socket.write(`POST /trpc/files.uploadStream HTTP/1.1\r\nHost: sluice\r\n${key}Content-Type: application/octet-stream\r\nContent-Length: ${framed.length}\r\n\r\n`);
-    const started = Date.now();
-    const answer = readUntil(socket, completeResponse, PROMPT_MS);
-    // The whole body goes out: a server that stopped reading would leave it stuck in the socket's buffers.
-    const sent = new Promise<void>((resolve) => socket.write(framed, () => resolve()));
-    const refusal = await Promise.race([answer, failed]);
-    expect(refusal).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
-    expect(refusal, refusal).toMatch(says);
-    expect(refusal).not.toMatch(/\r\nconnection: *close/i);
-    await Promise.race([sent, failed, new Promise((_, reject) => setTimeout(() => reject(new Error('the server stopped reading the body')), PROMPT_MS))]);
-    // Same connection, next request: answered, so the refused body was read to its end.
-    socket.write('GET /health/liveliness HTTP/1.1\r\nHost: sluice\r\n\r\n');
-    expect(await Promise.race([readUntil(socket, completeResponse, PROMPT_MS), failed])).toMatch(/^HTTP\/1\.1 200 /);
-    expect(Date.now() - started).toBeLessThan(2 * PROMPT_MS);
-    socket.destroy();
-  });
+  ])(
+    '$refusal: answers $status at once, reads and discards the rest of the body, and serves the next request on the connection',
+    async ({ auth, head, status, says }) => {
+      const { port } = new URL(s.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      const failed = new Promise<never>((_, reject) => socket.on('error', reject));
+      failed.catch(() => undefined); // reported through the races below
+      await once(socket, 'connect');
+      const framed = Buffer.concat([head(), body]);
+      const key = auth ? `Authorization: Bearer ${MASTER_KEY}\r\n` : '';
+      socket.write(
+        `POST /trpc/files.uploadStream HTTP/1.1\r\nHost: sluice\r\n${key}Content-Type: application/octet-stream\r\nContent-Length: ${framed.length}\r\n\r\n`,
+      );
+      const started = Date.now();
+      const answer = readUntil(socket, completeResponse, PROMPT_MS);
+      // The whole body goes out: a server that stopped reading would leave it stuck in the socket's buffers.
+      const sent = new Promise<void>((resolve) => socket.write(framed, () => resolve()));
+      const refusal = await Promise.race([answer, failed]);
+      expect(refusal).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      expect(refusal, refusal).toMatch(says);
+      expect(refusal).not.toMatch(/\r\nconnection: *close/i);
+      await Promise.race([
+        sent,
+        failed,
+        new Promise((_, reject) => setTimeout(() => reject(new Error('the server stopped reading the body')), PROMPT_MS)),
+      ]);
+      // Same connection, next request: answered, so the refused body was read to its end.
+      socket.write('GET /health/liveliness HTTP/1.1\r\nHost: sluice\r\n\r\n');
+      expect(await Promise.race([readUntil(socket, completeResponse, PROMPT_MS), failed])).toMatch(/^HTTP\/1\.1 200 /);
+      expect(Date.now() - started).toBeLessThan(2 * PROMPT_MS);
+      socket.destroy();
+    },
+  );
 });
 
 /** Past the largest body the route accepts, the rest is not worth reading: the connection closes instead. */

@@ -36,7 +36,8 @@ function fileOf(mb: number): { chunks: Buffer[]; lines: number } {
   return { chunks, lines: n };
 }
 
-const BAD_TAIL = (after: number) => Buffer.from(`${line(after + 1)}{"custom_id": "broken", "method": "POST",\n${line(after + 3)}${line(after + 4)}`);
+const BAD_TAIL = (after: number) =>
+  Buffer.from(`${line(after + 1)}{"custom_id": "broken", "method": "POST",\n${line(after + 3)}${line(after + 4)}`);
 
 describe.each(DATABASES)('stream-through uploads (%s)', (dbKind) => {
   let s: Stack;
@@ -49,7 +50,8 @@ describe.each(DATABASES)('stream-through uploads (%s)', (dbKind) => {
 
   const emulators = () => [s.east, s.west, s.openai];
   /** The upload requests the emulators received (at or after `since`, a Date.now()). */
-  const filePosts = (since = 0) => emulators().flatMap((e) => e.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/files') && r.at >= since));
+  const filePosts = (since = 0) =>
+    emulators().flatMap((e) => e.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/files') && r.at >= since));
   const stored = () => emulators().reduce((n, e) => n + e.files.size, 0);
   const rows = () => s.gateway.gw.em().count(ManagedFile, {});
 
@@ -83,7 +85,11 @@ describe.each(DATABASES)('stream-through uploads (%s)', (dbKind) => {
   }
 
   /** A REST multipart upload with the fields before the file, as curl -F or fetch(FormData) in that order send it. */
-  async function restUpload(fields: [string, string][], body: AsyncIterable<Buffer>, after: [string, string][] = []): Promise<{ status: number; json: { id: string; error: { message: string } } }> {
+  async function restUpload(
+    fields: [string, string][],
+    body: AsyncIterable<Buffer>,
+    after: [string, string][] = [],
+  ): Promise<{ status: number; json: { id: string; error: { message: string } } }> {
     const boundary = 'streamThroughBoundary';
     const url = new URL(`${s.url}/v1/files`);
     const req = request({
@@ -91,12 +97,18 @@ describe.each(DATABASES)('stream-through uploads (%s)', (dbKind) => {
       port: url.port,
       path: url.pathname,
       method: 'POST',
-      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' },
+      headers: {
+        authorization: `Bearer ${MASTER_KEY}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'transfer-encoding': 'chunked',
+      },
     });
     const answer = once(req, 'response');
     const part = ([name, value]: [string, string]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
     req.write(fields.map(part).join(''));
-    req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n`);
+    req.write(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n`,
+    );
     const sending = (async () => {
       for await (const chunk of body) if (!req.write(chunk)) await once(req, 'drain');
       req.end(`\r\n${after.map(part).join('')}--${boundary}--\r\n`);
@@ -112,7 +124,13 @@ describe.each(DATABASES)('stream-through uploads (%s)', (dbKind) => {
   it('REST (fields first): a bad line near the end of a 12 MiB file cuts every copy off; no file upstream', async () => {
     const [since, posts, files, rowCount] = [Date.now(), filePosts().length, stored(), await rows()];
     const { chunks, lines } = fileOf(12);
-    const res = await restUpload([['purpose', 'batch'], ['target_model_names', TARGETS.join(',')]], thenTail(chunks, BAD_TAIL(lines), posts));
+    const res = await restUpload(
+      [
+        ['purpose', 'batch'],
+        ['target_model_names', TARGETS.join(',')],
+      ],
+      thenTail(chunks, BAD_TAIL(lines), posts),
+    );
     expect(res.status).toBe(400);
     expect(res.json.error.message).toContain(`line ${lines + 2}`);
     await expectCutOff(since, files, rowCount);
@@ -123,7 +141,9 @@ describe.each(DATABASES)('stream-through uploads (%s)', (dbKind) => {
     const { chunks, lines } = fileOf(12);
     const c = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
     try {
-      const call = c.files.uploadFile(uploadRequests({ filename: 'big.jsonl', purpose: 'batch', targetModelNames: TARGETS }, thenTail(chunks, BAD_TAIL(lines), posts)));
+      const call = c.files.uploadFile(
+        uploadRequests({ filename: 'big.jsonl', purpose: 'batch', targetModelNames: TARGETS }, thenTail(chunks, BAD_TAIL(lines), posts)),
+      );
       await expect(call).rejects.toThrow(new RegExp(`line ${lines + 2}`));
     } finally {
       c.close();
@@ -136,7 +156,10 @@ describe.each(DATABASES)('stream-through uploads (%s)', (dbKind) => {
     const { chunks, lines } = fileOf(12);
     const t = createSluiceClient(s.url, MASTER_KEY);
     // The tRPC client takes a Blob: the whole body is sent at once, so only the outcome is checked here.
-    const body = uploadBody({ filename: 'big.jsonl', purpose: 'batch', target_model_names: TARGETS }, new Blob([...chunks, BAD_TAIL(lines)] as Uint8Array<ArrayBuffer>[]));
+    const body = uploadBody(
+      { filename: 'big.jsonl', purpose: 'batch', target_model_names: TARGETS },
+      new Blob([...chunks, BAD_TAIL(lines)] as Uint8Array<ArrayBuffer>[]),
+    );
     await expect(t.files.uploadStream.mutate(body)).rejects.toThrow(new RegExp(`line ${lines + 2}`));
     await sleep(500);
     expect(stored()).toBe(files);
@@ -151,7 +174,11 @@ describe.each(DATABASES)('stream-through uploads (%s)', (dbKind) => {
     try {
       const c = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
       const tail = Buffer.from([1, 2, 3, 4].map((i) => line(lines + i)).join(''));
-      await expect(c.files.uploadFile(uploadRequests({ filename: 'big.jsonl', purpose: 'batch', targetModelNames: TARGETS }, thenTail(chunks, tail, posts)))).rejects.toThrow(/more than/);
+      await expect(
+        c.files.uploadFile(
+          uploadRequests({ filename: 'big.jsonl', purpose: 'batch', targetModelNames: TARGETS }, thenTail(chunks, tail, posts)),
+        ),
+      ).rejects.toThrow(/more than/);
       c.close();
     } finally {
       s.gateway.gw.config.limits.maxFileLines = max;
@@ -164,13 +191,20 @@ describe.each(DATABASES)('stream-through uploads (%s)', (dbKind) => {
     const original = Buffer.concat(chunks);
     const c = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
     const viaRest = async () => {
-      const res = await restUpload([['purpose', 'batch'], ['target_model_names', TARGETS.join(',')]], (async function* () {
-        yield* chunks;
-      })());
+      const res = await restUpload(
+        [
+          ['purpose', 'batch'],
+          ['target_model_names', TARGETS.join(',')],
+        ],
+        (async function* () {
+          yield* chunks;
+        })(),
+      );
       expect(res.status).toBe(200);
       return res.json.id;
     };
-    const viaGrpc = async () => (await c.files.uploadFile(uploadRequests({ filename: 'big.jsonl', purpose: 'batch', targetModelNames: TARGETS }, chunks))).id;
+    const viaGrpc = async () =>
+      (await c.files.uploadFile(uploadRequests({ filename: 'big.jsonl', purpose: 'batch', targetModelNames: TARGETS }, chunks))).id;
     for (const upload of [viaRest, viaGrpc]) {
       const since = Date.now();
       const id = await upload();
@@ -178,9 +212,15 @@ describe.each(DATABASES)('stream-through uploads (%s)', (dbKind) => {
       expect(sent).toHaveLength(COPIES);
       for (const p of sent) expectChunked(p);
       // Each emulator stored exactly the caller's lines with its own deployment's model.
-      for (const [emu, model] of [[s.east, 'gpt-4o-east'], [s.west, 'gpt-4o-west'], [s.openai, 'gpt-4o-mini']] as const) {
+      for (const [emu, model] of [
+        [s.east, 'gpt-4o-east'],
+        [s.west, 'gpt-4o-west'],
+        [s.openai, 'gpt-4o-mini'],
+      ] as const) {
         const newest = [...emu.files.values()].at(-1);
-        expect(newest?.content.equals(Buffer.from(original.toString().replaceAll('"model":"gpt-4o-batch"', `"model":"${model}"`)))).toBe(true);
+        expect(newest?.content.equals(Buffer.from(original.toString().replaceAll('"model":"gpt-4o-batch"', `"model":"${model}"`)))).toBe(
+          true,
+        );
       }
       const back = Buffer.from(await (await s.client.files.content(id)).arrayBuffer());
       expect(back.equals(original)).toBe(true);
@@ -192,7 +232,11 @@ describe.each(DATABASES)('stream-through uploads (%s)', (dbKind) => {
     const posts = filePosts().length;
     const { chunks, lines } = fileOf(7);
     const c = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
-    await expect(c.files.uploadFile(uploadRequests({ filename: 'small.jsonl', purpose: 'batch', targetModelNames: TARGETS }, [...chunks, BAD_TAIL(lines)]))).rejects.toThrow(/line/);
+    await expect(
+      c.files.uploadFile(
+        uploadRequests({ filename: 'small.jsonl', purpose: 'batch', targetModelNames: TARGETS }, [...chunks, BAD_TAIL(lines)]),
+      ),
+    ).rejects.toThrow(/line/);
     c.close();
     expect(filePosts().length).toBe(posts);
   });
@@ -210,9 +254,16 @@ describe.each(DATABASES)('stream-through uploads (%s)', (dbKind) => {
   it('a field after the file that changes the targets: the streamed copies are cut off and the file is written for the final fields', async () => {
     const [since, files] = [Date.now(), stored()];
     const { chunks } = fileOf(10);
-    const res = await restUpload([['purpose', 'batch'], ['target_model_names', 'gpt-4o-batch']], (async function* () {
-      yield* chunks;
-    })(), [['target_model_names', 'gpt-4o-mini-batch']]);
+    const res = await restUpload(
+      [
+        ['purpose', 'batch'],
+        ['target_model_names', 'gpt-4o-batch'],
+      ],
+      (async function* () {
+        yield* chunks;
+      })(),
+      [['target_model_names', 'gpt-4o-mini-batch']],
+    );
     expect(res.status).toBe(200);
     // Two streamed copies (east, west) cut off, then three whole ones: only those three are stored.
     expect(filePosts(since)).toHaveLength(2 + COPIES);

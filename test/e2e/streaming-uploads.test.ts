@@ -10,7 +10,8 @@ import { generatedJsonl } from '../../dev/generated-jsonl.js';
 import { MASTER_KEY, startStack, type Stack } from '../support/stack.js';
 
 const MB = 1024 * 1024;
-const filePosts = (emus: ProviderEmulator[]) => emus.reduce((n, e) => n + e.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/files')).length, 0);
+const filePosts = (emus: ProviderEmulator[]) =>
+  emus.reduce((n, e) => n + e.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/files')).length, 0);
 const filesStored = (emus: ProviderEmulator[]) => emus.reduce((n, e) => n + e.files.size, 0);
 
 /**
@@ -64,7 +65,10 @@ describe.each(DATABASES)('uploads cancelled mid-stream (%s)', (dbKind) => {
     const [posts, rows] = [filePosts([s.east, s.west, s.openai]), await s.gateway.gw.em().count(ManagedFile, {})];
     async function* breaks() {
       let n = 0;
-      for await (const req of uploadRequests({ filename: 'broken.jsonl', purpose: 'batch' }, generatedJsonl({ bytes: 50 * MB, model: 'gpt-4o-batch' }))) {
+      for await (const req of uploadRequests(
+        { filename: 'broken.jsonl', purpose: 'batch' },
+        generatedJsonl({ bytes: 50 * MB, model: 'gpt-4o-batch' }),
+      )) {
         yield req;
         if (++n === 10) throw new Error('disk read failed');
       }
@@ -80,7 +84,10 @@ describe.each(DATABASES)('uploads cancelled mid-stream (%s)', (dbKind) => {
     const parts: Buffer[] = [];
     for await (const chunk of generatedJsonl({ bytes: 120 * MB, model: 'gpt-4o-batch', lineBytes: 4096 })) parts.push(chunk);
     const abort = new AbortController();
-    const upload = t.files.uploadStream.mutate(uploadBody({ filename: 'aborted.jsonl', purpose: 'batch' }, new Blob(parts as Uint8Array<ArrayBuffer>[])), { signal: abort.signal });
+    const upload = t.files.uploadStream.mutate(
+      uploadBody({ filename: 'aborted.jsonl', purpose: 'batch' }, new Blob(parts as Uint8Array<ArrayBuffer>[])),
+      { signal: abort.signal },
+    );
     setTimeout(() => abort.abort(), 150);
     await expect(upload).rejects.toThrow(/abort/i);
     await expectNothingKept(posts, rows);
@@ -95,10 +102,16 @@ describe.each(DATABASES)('uploads cancelled mid-stream (%s)', (dbKind) => {
       port: url.port,
       path: url.pathname,
       method: 'POST',
-      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(200 * MB) },
+      headers: {
+        authorization: `Bearer ${MASTER_KEY}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': String(200 * MB),
+      },
     });
     req.on('error', () => undefined); // we cut it ourselves
-    req.write(`--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n`);
+    req.write(
+      `--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n`,
+    );
     let sent = 0;
     for await (const chunk of generatedJsonl({ bytes: 100 * MB, model: 'gpt-4o-batch' })) {
       if (!req.write(chunk)) await once(req, 'drain');

@@ -10,7 +10,8 @@ const NAMES = Object.keys(TRANSPORTS) as TransportName[];
 /** Fields that differ between two runs of the same scenario (IDs, clocks), blanked for comparison. */
 function stable(o: Record<string, unknown>, idFields: string[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) out[k] = k === 'id' || idFields.includes(k) || k.endsWith('_at') ? (v === null ? null : '<set>') : v;
+  for (const [k, v] of Object.entries(o))
+    out[k] = k === 'id' || idFields.includes(k) || k.endsWith('_at') ? (v === null ? null : '<set>') : v;
   return out;
 }
 
@@ -47,7 +48,12 @@ describe.each(DATABASES)('one router, three transports (%s)', (db) => {
   it.each(NAMES)('runs upload → create → watch → content → list → cancel → delete over %s', async (name) => {
     const c = clients[name];
     const file = await c.upload(chatJsonl(3, 'gpt-4o-batch', name), `${name}.jsonl`, ['gpt-4o-batch']);
-    expect(file).toMatchObject({ object: 'file', purpose: 'batch', filename: `${name}.jsonl`, bytes: Buffer.byteLength(chatJsonl(3, 'gpt-4o-batch', name)) });
+    expect(file).toMatchObject({
+      object: 'file',
+      purpose: 'batch',
+      filename: `${name}.jsonl`,
+      bytes: Buffer.byteLength(chatJsonl(3, 'gpt-4o-batch', name)),
+    });
     expect(await c.retrieveFile(file.id)).toEqual(file);
 
     const created = await c.createBatch(file.id, { via: 'parity' });
@@ -97,7 +103,11 @@ describe.each(DATABASES)('one router, three transports (%s)', (db) => {
     expect(view(results.grpc)).toEqual(rest);
     expect(view(results.trpc)).toEqual(rest);
     // Not-found after delete, each in its own words.
-    expect([results.rest.goneAfterDelete, results.grpc.goneAfterDelete, results.trpc.goneAfterDelete]).toEqual([404, 'NOT_FOUND', 'NOT_FOUND']);
+    expect([results.rest.goneAfterDelete, results.grpc.goneAfterDelete, results.trpc.goneAfterDelete]).toEqual([
+      404,
+      'NOT_FOUND',
+      'NOT_FOUND',
+    ]);
   });
 
   it('shows an object created through one transport identically through the others', async () => {
@@ -116,7 +126,9 @@ describe.each(DATABASES)('one router, three transports (%s)', (db) => {
 
   it('maps a bad JSONL line to INVALID_ARGUMENT / BAD_REQUEST / 400 naming the line, and writes nothing upstream', async () => {
     const bad = chatJsonl(1) + '{not json\n' + chatJsonl(1, 'gpt-4o-batch', 'later');
-    const postsBefore = [s.east, s.west, s.openai].map((e) => e.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/files')).length);
+    const postsBefore = [s.east, s.west, s.openai].map(
+      (e) => e.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/files')).length,
+    );
     const got = {} as Record<TransportName, { code: string | number; message: string }>;
     for (const name of NAMES) got[name] = await failureOf(clients[name].upload(bad, 'bad.jsonl', ['gpt-4o-batch']));
     expect(got.rest.code).toBe(400);
@@ -124,7 +136,9 @@ describe.each(DATABASES)('one router, three transports (%s)', (db) => {
     expect(got.trpc.code).toBe('BAD_REQUEST');
     for (const name of NAMES) expect(got[name].message, name).toMatch(/line 2\b/);
     expect(got.grpc.message).toBe(got.trpc.message);
-    const postsAfter = [s.east, s.west, s.openai].map((e) => e.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/files')).length);
+    const postsAfter = [s.east, s.west, s.openai].map(
+      (e) => e.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/files')).length,
+    );
     expect(postsAfter).toEqual(postsBefore);
   });
 
@@ -144,11 +158,33 @@ describe.each(DATABASES)('one router, three transports (%s)', (db) => {
     const trpc = createSluiceClient(s.url, MASTER_KEY);
     try {
       const cases = [
-        { rest: () => fetch(`${s.url}/v1/batches/batch_doesnotexist`, { headers: { authorization: `Bearer ${MASTER_KEY}` } }), grpc: (o: object) => grpc.batches.getBatch({ batchId: 'batch_doesnotexist' }, o), trpc: () => trpc.batches.retrieve.query({ batch_id: 'batch_doesnotexist' }) },
         {
-          rest: () => fetch(`${s.url}/v1/batches`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ input_file_id: 'file-doesnotexist000000000000', endpoint: '/v1/chat/completions', completion_window: '1h' }) }),
-          grpc: (o: object) => grpc.batches.createBatch({ inputFileId: 'file-doesnotexist000000000000', endpoint: '/v1/chat/completions', completionWindow: '1h', metadata: {} }, o),
-          trpc: () => trpc.batches.create.mutate({ input_file_id: 'file-doesnotexist000000000000', endpoint: '/v1/chat/completions', completion_window: '1h' as '24h' }),
+          rest: () => fetch(`${s.url}/v1/batches/batch_doesnotexist`, { headers: { authorization: `Bearer ${MASTER_KEY}` } }),
+          grpc: (o: object) => grpc.batches.getBatch({ batchId: 'batch_doesnotexist' }, o),
+          trpc: () => trpc.batches.retrieve.query({ batch_id: 'batch_doesnotexist' }),
+        },
+        {
+          rest: () =>
+            fetch(`${s.url}/v1/batches`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+              body: JSON.stringify({
+                input_file_id: 'file-doesnotexist000000000000',
+                endpoint: '/v1/chat/completions',
+                completion_window: '1h',
+              }),
+            }),
+          grpc: (o: object) =>
+            grpc.batches.createBatch(
+              { inputFileId: 'file-doesnotexist000000000000', endpoint: '/v1/chat/completions', completionWindow: '1h', metadata: {} },
+              o,
+            ),
+          trpc: () =>
+            trpc.batches.create.mutate({
+              input_file_id: 'file-doesnotexist000000000000',
+              endpoint: '/v1/chat/completions',
+              completion_window: '1h' as '24h',
+            }),
         },
       ];
       for (const c of cases) {
@@ -156,8 +192,13 @@ describe.each(DATABASES)('one router, three transports (%s)', (db) => {
         let trailer: { get(name: string): string | undefined } | undefined;
         await c.grpc({ onTrailer: (t: typeof trailer) => (trailer = t) }).catch(() => undefined);
         const viaTrpc = await c.trpc().catch((e: { data: { openai: { type: string; code: string | null } } }) => e);
-        expect(['invalid_request_error', 'authentication_error', 'permission_error', 'rate_limit_error', 'server_error']).toContain(rest.type);
-        expect({ type: trailer?.get('sluice-error-type'), code: trailer?.get('sluice-error-code') ?? null }).toEqual({ type: rest.type, code: rest.code });
+        expect(['invalid_request_error', 'authentication_error', 'permission_error', 'rate_limit_error', 'server_error']).toContain(
+          rest.type,
+        );
+        expect({ type: trailer?.get('sluice-error-type'), code: trailer?.get('sluice-error-code') ?? null }).toEqual({
+          type: rest.type,
+          code: rest.code,
+        });
         expect((viaTrpc as { data: { openai: object } }).data.openai).toMatchObject({ type: rest.type, code: rest.code });
       }
     } finally {
@@ -167,11 +208,17 @@ describe.each(DATABASES)('one router, three transports (%s)', (db) => {
 
   it('maps a missing or wrong key to UNAUTHENTICATED / UNAUTHORIZED / 401', async () => {
     for (const key of ['', 'sk-wrong']) {
-      const anon = Object.fromEntries(NAMES.filter((n) => n !== 'rest').map((n) => [n, TRANSPORTS[n](s, key)])) as Record<TransportName, TransportClient>;
+      const anon = Object.fromEntries(NAMES.filter((n) => n !== 'rest').map((n) => [n, TRANSPORTS[n](s, key)])) as Record<
+        TransportName,
+        TransportClient
+      >;
       try {
         // The OpenAI SDK refuses to send no key at all: plain HTTP for REST.
         const rest = await fetch(`${s.url}/v1/files`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
-        const codes = [rest.status, ...(await Promise.all(['grpc', 'trpc'].map(async (n) => (await failureOf(anon[n as TransportName].listFileIds())).code)))];
+        const codes = [
+          rest.status,
+          ...(await Promise.all(['grpc', 'trpc'].map(async (n) => (await failureOf(anon[n as TransportName].listFileIds())).code))),
+        ];
         expect(codes, `key '${key}'`).toEqual([401, 'UNAUTHENTICATED', 'UNAUTHORIZED']);
         expect((await failureOf(anon.grpc.untilTerminal('batch_x'))).code).toBe('UNAUTHENTICATED');
       } finally {
@@ -196,7 +243,9 @@ describe.each(DATABASES)('one router, three transports (%s)', (db) => {
       expect((await failureOf(c.files.uploadFile(noMetadata()))).code).toBe('INVALID_ARGUMENT');
       // The same field checks as REST: purpose, expiry.
       const badExpiry = await failureOf(
-        c.files.uploadFile(uploadRequests({ filename: 'a.jsonl', purpose: 'batch', expiresAfter: { anchor: 'created_at', seconds: 5 } }, chatJsonl(1))),
+        c.files.uploadFile(
+          uploadRequests({ filename: 'a.jsonl', purpose: 'batch', expiresAfter: { anchor: 'created_at', seconds: 5 } }, chatJsonl(1)),
+        ),
       );
       expect(badExpiry.code).toBe('INVALID_ARGUMENT');
       expect(badExpiry.message).toMatch(/expires_after/);

@@ -46,7 +46,13 @@ function bigFile(mb: number): Buffer {
 }
 
 type Phase = 'before fan-out' | 'during fan-out' | 'just before commit';
-type Kind = 'gRPC cancel right after the last chunk' | 'gRPC deadline' | 'gRPC cancel mid-stream' | 'REST disconnect after the body' | 'REST disconnect mid-body' | 'tRPC abort';
+type Kind =
+  | 'gRPC cancel right after the last chunk'
+  | 'gRPC deadline'
+  | 'gRPC cancel mid-stream'
+  | 'REST disconnect after the body'
+  | 'REST disconnect mid-body'
+  | 'tRPC abort';
 
 interface Cell {
   s: Stack;
@@ -56,7 +62,8 @@ interface Cell {
 }
 
 const copiesStored = (s: Stack) => [s.east, s.west, s.openai].reduce((n, e) => n + e.files.size, 0);
-const copyRequests = (s: Stack) => [s.east, s.west, s.openai].reduce((n, e) => n + e.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/files')).length, 0);
+const copyRequests = (s: Stack) =>
+  [s.east, s.west, s.openai].reduce((n, e) => n + e.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/files')).length, 0);
 
 async function until(what: string, test: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -141,7 +148,9 @@ const KINDS: Record<Kind, (cell: Cell) => Promise<void>> = {
     const t = createSluiceClient(s.url, MASTER_KEY);
     const abort = new AbortController();
     const content = phase === 'before fan-out' ? bigFile(16) : SMALL;
-    const call = t.files.uploadStream.mutate(uploadBody({ filename: 't.jsonl', purpose: 'batch', target_model_names: TARGETS }, content), { signal: abort.signal });
+    const call = t.files.uploadStream.mutate(uploadBody({ filename: 't.jsonl', purpose: 'batch', target_model_names: TARGETS }, content), {
+      signal: abort.signal,
+    });
     if (phase === 'before fan-out') setTimeout(() => abort.abort(), 30);
     else void inPhase().then(() => abort.abort());
     await expect(call).rejects.toThrow(/abort/i);
@@ -192,7 +201,11 @@ function restUpload(s: Stack) {
     port: url.port,
     path: url.pathname,
     method: 'POST',
-    headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(length) },
+    headers: {
+      authorization: `Bearer ${MASTER_KEY}`,
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'content-length': String(length),
+    },
   });
   req.on('error', () => undefined); // we cut it ourselves
   req.on('response', (res) => res.resume());
@@ -277,7 +290,9 @@ describe.each(DATABASES)('a cancelled upload leaves nothing behind (%s)', (db) =
     const rowsBefore = await s.gateway.gw.em().count(ManagedFile, {});
     const c = createSluiceGrpcClient(s.grpcAddress, MASTER_KEY);
     const abort = new AbortController();
-    const call = c.files.uploadFile(uploadRequests({ filename: 'big.jsonl', purpose: 'batch', targetModelNames: TARGETS }, big), { signal: abort.signal });
+    const call = c.files.uploadFile(uploadRequests({ filename: 'big.jsonl', purpose: 'batch', targetModelNames: TARGETS }, big), {
+      signal: abort.signal,
+    });
     await until('both Azure copies to be stored', () => s.east.files.size + s.west.files.size === 2, 60_000);
     abort.abort();
     await expect(call).rejects.toThrow(/abort|cancel/i);
@@ -291,4 +306,3 @@ describe.each(DATABASES)('a cancelled upload leaves nothing behind (%s)', (db) =
     expect(await s.gateway.gw.em().count(ManagedFile, {})).toBe(rowsBefore);
   });
 });
-

@@ -36,7 +36,12 @@ describe.each(DATABASES)('uploads over gRPC (%s)', (dbKind) => {
     db = await createTestDatabase(dbKind);
     gateway = await startGatewayChild(
       {
-        model_list: [{ model_name: 'gpt-4o-mini-batch', litellm_params: { model: 'openai/gpt-4o-mini', api_base: `${emulator.url}/v1`, api_key: OPENAI_KEY } }],
+        model_list: [
+          {
+            model_name: 'gpt-4o-mini-batch',
+            litellm_params: { model: 'openai/gpt-4o-mini', api_base: `${emulator.url}/v1`, api_key: OPENAI_KEY },
+          },
+        ],
         general_settings: { master_key: MASTER_KEY, max_batch_file_bytes: 400 * MB, max_batch_file_lines: 2_000_000 },
       },
       db.url,
@@ -74,11 +79,15 @@ describe.each(DATABASES)('uploads over gRPC (%s)', (dbKind) => {
   // A generous timeout for a machine shared with much else: under a load of 30 on 2 cores this took over 180 s.
   it('streams through in memory that does not grow with the file', { timeout: 600_000 }, async () => {
     // Warm up (lazy modules, JIT, pools) before measuring from a settled baseline.
-    await client.files.uploadFile(uploadRequests({ ...meta, filename: 'warm.jsonl' }, generatedJsonl({ bytes: 8 * MB, model: 'gpt-4o-mini-batch', prefix: 'w' })));
+    await client.files.uploadFile(
+      uploadRequests({ ...meta, filename: 'warm.jsonl' }, generatedJsonl({ bytes: 8 * MB, model: 'gpt-4o-mini-batch', prefix: 'w' })),
+    );
 
     const small = await measuredUpload('small.jsonl', 50 * MB);
     const large = await measuredUpload('large.jsonl', 300 * MB);
-    console.log(`gRPC upload, gateway peak RSS growth (${dbKind}): 50 MB → ${(small.growth / MB).toFixed(1)} MB, 300 MB → ${(large.growth / MB).toFixed(1)} MB`);
+    console.log(
+      `gRPC upload, gateway peak RSS growth (${dbKind}): 50 MB → ${(small.growth / MB).toFixed(1)} MB, 300 MB → ${(large.growth / MB).toFixed(1)} MB`,
+    );
 
     expect(large.sent).toBeGreaterThanOrEqual(300 * MB);
     expect(large.file.bytes).toBe(large.sent);

@@ -19,7 +19,11 @@ describe.each(DATABASES)('upstream faults (%s)', (db) => {
   });
 
   const upload = async () =>
-    s.client.files.create({ file: await toFile(Buffer.from(chatJsonl(3)), 'f.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never);
+    s.client.files.create({
+      file: await toFile(Buffer.from(chatJsonl(3)), 'f.jsonl'),
+      purpose: 'batch',
+      target_model_names: 'gpt-4o-batch',
+    } as never);
 
   it('rolls back the replicas already written when one deployment fails', async () => {
     const filesBefore = (await s.client.files.list()).data.length;
@@ -43,7 +47,9 @@ describe.each(DATABASES)('upstream faults (%s)', (db) => {
     const file = await upload();
     s.east.injectFault({ method: 'POST', path: '/openai/batches', status: 503 });
     s.west.injectFault({ method: 'POST', path: '/openai/batches', status: 503 });
-    const err = await s.client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }).catch((e) => e);
+    const err = await s.client.batches
+      .create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+      .catch((e) => e);
     expect(err.status).toBe(502);
     s.west.clearFaults();
     const westBefore = s.west.batches.size;
@@ -56,7 +62,14 @@ describe.each(DATABASES)('upstream faults (%s)', (db) => {
 
   it('passes a provider 400 through as a 400 with the provider message, scrubbed of secrets', async () => {
     const file = await upload();
-    const leaky = { error: { message: `Invalid request; api-key: ${AZURE_KEY_EAST} ${AZURE_KEY_WEST}`, type: 'invalid_request_error', param: null, code: 'token_limit_exceeded' } };
+    const leaky = {
+      error: {
+        message: `Invalid request; api-key: ${AZURE_KEY_EAST} ${AZURE_KEY_WEST}`,
+        type: 'invalid_request_error',
+        param: null,
+        code: 'token_limit_exceeded',
+      },
+    };
     s.east.injectFault({ method: 'POST', path: '/openai/batches', status: 400, body: leaky });
     s.west.injectFault({ method: 'POST', path: '/openai/batches', status: 400, body: leaky });
     const res = await fetch(`${s.url}/v1/batches`, {

@@ -27,11 +27,23 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
   const gcsInputs = () => gcsObjects().filter((o) => !o.name.endsWith('.openai.jsonl'));
   const upload = async (content: string, targets: string) =>
     s.client.files.create({ file: await toFile(Buffer.from(content), 'in.jsonl'), purpose: 'batch', target_model_names: targets } as never);
-  const lines = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = (text: string) =>
+    text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
 
   it('runs a Vertex-only group over REST: Gemini lines in GCS, a job, OpenAI-format output and errors', async () => {
     const before = gcsInputs().length;
-    const content = chatJsonl(3, 'gemini-batch') + JSON.stringify({ custom_id: 'fail-1', method: 'POST', url: '/v1/chat/completions', body: { model: 'gemini-batch', messages: [{ role: 'user', content: 'x' }] } }) + '\n';
+    const content =
+      chatJsonl(3, 'gemini-batch') +
+      JSON.stringify({
+        custom_id: 'fail-1',
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: 'gemini-batch', messages: [{ role: 'user', content: 'x' }] },
+      }) +
+      '\n';
     const file = await upload(content, 'gemini-batch');
     validateOpenAI('OpenAIFile', file);
     expect(file.bytes).toBe(Buffer.byteLength(content));
@@ -40,17 +52,31 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     expect(objects.at(-1)!.name).toBe(`sluice/${file.id}/vertex-gemini.jsonl`);
     const gemini = lines(objects.at(-1)!.data.toString());
     expect(gemini[0]).toEqual({
-      request: { contents: [{ role: 'user', parts: [{ text: 'Say hello #1' }] }], generationConfig: { maxOutputTokens: 20 }, labels: { sluice_custom_id: 'req-1' } },
+      request: {
+        contents: [{ role: 'user', parts: [{ text: 'Say hello #1' }] }],
+        generationConfig: { maxOutputTokens: 20 },
+        labels: { sluice_custom_id: 'req-1' },
+      },
     });
 
     const copy = gcsObjects().find((o) => o.name === objects.at(-1)!.name.replace(/\.jsonl$/, '.openai.jsonl'))!;
-    expect(lines(copy.data.toString()).map((l) => [l.custom_id, l.body.model])).toEqual([['req-1', 'gemini-2.5-flash'], ['req-2', 'gemini-2.5-flash'], ['req-3', 'gemini-2.5-flash'], ['fail-1', 'gemini-2.5-flash']]);
+    expect(lines(copy.data.toString()).map((l) => [l.custom_id, l.body.model])).toEqual([
+      ['req-1', 'gemini-2.5-flash'],
+      ['req-2', 'gemini-2.5-flash'],
+      ['req-3', 'gemini-2.5-flash'],
+      ['fail-1', 'gemini-2.5-flash'],
+    ]);
     // The input's content is served from that OpenAI-format copy, never from the Gemini lines.
     const served = lines(await (await s.client.files.content(file.id)).text());
     expect(served.map((l) => l.custom_id)).toEqual(['req-1', 'req-2', 'req-3', 'fail-1']);
     expect(served.every((l) => l.url === '/v1/chat/completions' && Array.isArray(l.body.messages))).toBe(true);
 
-    const batch = await s.client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { job: 'gemini' } });
+    const batch = await s.client.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      metadata: { job: 'gemini' },
+    });
     validateOpenAI('Batch', batch);
     expect(batch.status).toBe('validating');
     expect(batch.metadata).toEqual({ job: 'gemini' }); // Vertex keeps none; the gateway does
@@ -73,7 +99,11 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     expect(out[0]).toMatchObject({
       response: {
         status_code: 200,
-        body: { object: 'chat.completion', model: 'gemini-2.5-flash-001', choices: [{ message: { role: 'assistant', content: 'Emulated Gemini reply 0.' }, finish_reason: 'stop' }] },
+        body: {
+          object: 'chat.completion',
+          model: 'gemini-2.5-flash-001',
+          choices: [{ message: { role: 'assistant', content: 'Emulated Gemini reply 0.' }, finish_reason: 'stop' }],
+        },
       },
       error: null,
     });
@@ -102,7 +132,9 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
       more = page.has_more;
     }
     expect(seen).toEqual([...vertex().jobs.keys()].reverse());
-    const logs = await (await fetch(`${s.url}/spend/logs?batch_id=${done.id}`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).json();
+    const logs = await (
+      await fetch(`${s.url}/spend/logs?batch_id=${done.id}`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })
+    ).json();
     expect(logs).toHaveLength(1);
     const [log] = logs;
     expect(log).toMatchObject({ model_group: 'gemini-batch', requests: 2, completion_tokens: 24, reasoning_tokens: 4 });
@@ -115,9 +147,19 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     const eastBefore = s.east.files.size;
     const vertexCalls = vertex().requests.length;
     const bad = [
-      JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'mixed-batch', messages: [{ role: 'user', content: 'x' }] } }),
+      JSON.stringify({
+        custom_id: 'a',
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: 'mixed-batch', messages: [{ role: 'user', content: 'x' }] },
+      }),
       '',
-      JSON.stringify({ custom_id: 'b', method: 'POST', url: '/v1/chat/completions', body: { model: 'mixed-batch', messages: [{ role: 'user', content: 'x' }], logprobs: true } }),
+      JSON.stringify({
+        custom_id: 'b',
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: 'mixed-batch', messages: [{ role: 'user', content: 'x' }], logprobs: true },
+      }),
     ].join('\n');
     const err = await upload(bad, 'mixed-batch').catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 400, param: 'file', code: 'unsupported_parameter' });
@@ -140,7 +182,8 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     const eastJobs = s.east.batches.size;
     const vertexJobs = vertex().jobs.size;
     const batches = [];
-    for (let i = 0; i < 4; i++) batches.push(await s.client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }));
+    for (let i = 0; i < 4; i++)
+      batches.push(await s.client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }));
     expect(s.east.batches.size - eastJobs).toBeGreaterThanOrEqual(1);
     expect(vertex().jobs.size - vertexJobs).toBeGreaterThanOrEqual(1);
     const cancelled = await s.client.batches.cancel(batches[3].id);
@@ -213,7 +256,11 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
 
   it('isolation rows for a Vertex batch: owner team sees it, other tenants and raw Vertex/GCS IDs get the same 404', async () => {
     const call = (key: string, method: string, path: string, body?: unknown) =>
-      fetch(`${s.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      fetch(`${s.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
     const admin = async (path: string, body: unknown) => (await call(MASTER_KEY, 'POST', path, body)).json();
     await admin('/team/new', { team_id: 'vx-a', models: ['gemini-batch'] });
     await admin('/team/new', { team_id: 'vx-b', models: ['gemini-batch'] });
@@ -221,15 +268,30 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     const teammate = (await admin('/key/generate', { team_id: 'vx-a' })).key as string;
     const other = (await admin('/key/generate', { team_id: 'vx-b' })).key as string;
     const ownerClient = s.clientFor(owner);
-    const file = await ownerClient.files.create({ file: await toFile(Buffer.from(chatJsonl(2, 'gemini-batch')), 'iso.jsonl'), purpose: 'batch', target_model_names: 'gemini-batch' } as never);
+    const file = await ownerClient.files.create({
+      file: await toFile(Buffer.from(chatJsonl(2, 'gemini-batch')), 'iso.jsonl'),
+      purpose: 'batch',
+      target_model_names: 'gemini-batch',
+    } as never);
     const batch = await ownerClient.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     const done = await waitForBatch(ownerClient, batch.id, [vertex()]);
     const job = [...vertex().jobs.values()].at(-1)!;
     const rawJob = job.name.split('/').pop()!;
     const rawFile = encodeURIComponent(job.inputConfig.gcsSource.uris[0]);
-    const paths = [`/v1/batches/${batch.id}`, `/v1/files/${file.id}`, `/v1/files/${file.id}/content`, `/v1/files/${done.output_file_id}`, `/v1/files/${done.output_file_id}/content`];
+    const paths = [
+      `/v1/batches/${batch.id}`,
+      `/v1/files/${file.id}`,
+      `/v1/files/${file.id}/content`,
+      `/v1/files/${done.output_file_id}`,
+      `/v1/files/${done.output_file_id}/content`,
+    ];
     for (const path of paths) {
-      for (const [who, key, status] of [['owner', owner, 200], ['teammate', teammate, 200], ['master', MASTER_KEY, 200], ['other team', other, 404]] as const) {
+      for (const [who, key, status] of [
+        ['owner', owner, 200],
+        ['teammate', teammate, 200],
+        ['master', MASTER_KEY, 200],
+        ['other team', other, 404],
+      ] as const) {
         expect((await call(key, 'GET', path)).status, `${path} as ${who}`).toBe(status);
       }
     }
@@ -239,7 +301,15 @@ describe.each(DATABASES)('Vertex AI deployments (%s)', (db) => {
     for (const key of [owner, MASTER_KEY]) {
       expect((await call(key, 'GET', `/v1/batches/${rawJob}`)).status).toBe(404);
       expect((await call(key, 'GET', `/v1/files/${rawFile}`)).status).toBe(404);
-      expect((await call(key, 'POST', '/v1/batches', { input_file_id: job.inputConfig.gcsSource.uris[0], endpoint: '/v1/chat/completions', completion_window: '24h' })).status).toBe(404);
+      expect(
+        (
+          await call(key, 'POST', '/v1/batches', {
+            input_file_id: job.inputConfig.gcsSource.uris[0],
+            endpoint: '/v1/chat/completions',
+            completion_window: '24h',
+          })
+        ).status,
+      ).toBe(404);
     }
     expect((await call(other, 'POST', `/v1/batches/${batch.id}/cancel`)).status).toBe(404);
     expect((await call(other, 'DELETE', `/v1/files/${file.id}`)).status).toBe(404);

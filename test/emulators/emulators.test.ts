@@ -94,7 +94,12 @@ async function fileLines(client: OpenAI, id: string | null | undefined): Promise
   validateOpenAI('OpenAIFile', meta);
   expect(meta.purpose).toBe('batch_output');
   const text = await (await client.files.content(id!)).text();
-  return text === '' ? [] : text.trimEnd().split('\n').map((l) => JSON.parse(l));
+  return text === ''
+    ? []
+    : text
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l));
 }
 
 /** Raw request; `auth` defaults to the emulator key as Bearer. */
@@ -106,7 +111,10 @@ function raw(emu: ProviderEmulator, method: string, path: string, init: { header
   });
 }
 
-async function expectErrorEnvelope(res: Response, status: number): Promise<{ message: string; type: string; param: string | null; code: string | null }> {
+async function expectErrorEnvelope(
+  res: Response,
+  status: number,
+): Promise<{ message: string; type: string; param: string | null; code: string | null }> {
   expect(res.status).toBe(status);
   expect(res.headers.get('content-type')).toMatch(/application\/json/);
   const body = await res.json();
@@ -122,7 +130,13 @@ describe('OpenAI emulator', () => {
     const { emu, client } = await openai();
     const text = jsonl([chatLine('a')]);
     const file = await uploadBatchInput(client, text);
-    expect(file).toMatchObject({ object: 'file', bytes: Buffer.byteLength(text), filename: 'input.jsonl', purpose: 'batch', status: 'processed' });
+    expect(file).toMatchObject({
+      object: 'file',
+      bytes: Buffer.byteLength(text),
+      filename: 'input.jsonl',
+      purpose: 'batch',
+      status: 'processed',
+    });
     expect(file.id).toMatch(/^file-[A-Za-z0-9]{22}$/);
     expect(file.expires_at).toBe(file.created_at + 30 * 86400); // batch inputs default to 30 days
     expect(emu.files.get(file.id)?.content.toString()).toBe(text);
@@ -177,10 +191,18 @@ describe('OpenAI emulator', () => {
       return fd;
     };
     expect((await expectErrorEnvelope(await raw(emu, 'POST', '/v1/files', { body: form({}) }), 400)).param).toBe('purpose');
-    expect((await expectErrorEnvelope(await raw(emu, 'POST', '/v1/files', { body: form({ purpose: 'batch_output' }) }), 400)).param).toBe('purpose');
-    expect((await expectErrorEnvelope(await raw(emu, 'POST', '/v1/files', { body: form({ purpose: 'batch' }, 'in.txt') }), 400)).param).toBe('file');
+    expect((await expectErrorEnvelope(await raw(emu, 'POST', '/v1/files', { body: form({ purpose: 'batch_output' }) }), 400)).param).toBe(
+      'purpose',
+    );
+    expect(
+      (await expectErrorEnvelope(await raw(emu, 'POST', '/v1/files', { body: form({ purpose: 'batch' }, 'in.txt') }), 400)).param,
+    ).toBe('file');
     await expect(
-      client.files.create({ file: await toFile(Buffer.from('x'), 'a.jsonl'), purpose: 'batch', expires_after: { anchor: 'created_at', seconds: 60 } }),
+      client.files.create({
+        file: await toFile(Buffer.from('x'), 'a.jsonl'),
+        purpose: 'batch',
+        expires_after: { anchor: 'created_at', seconds: 60 },
+      }),
     ).rejects.toMatchObject({ status: 400, param: 'expires_after.seconds' });
   });
 
@@ -303,10 +325,21 @@ describe('OpenAI emulator', () => {
     { param: 'completion_window', body: { input_file_id: 'BATCH', endpoint: '/v1/chat/completions', completion_window: '48h' } },
     {
       param: 'metadata',
-      body: { input_file_id: 'BATCH', endpoint: '/v1/chat/completions', completion_window: '24h', metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) },
+      body: {
+        input_file_id: 'BATCH',
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+        metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])),
+      },
     },
-    { param: 'metadata', body: { input_file_id: 'BATCH', endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { ['k'.repeat(65)]: 'v' } } },
-    { param: 'metadata.k', body: { input_file_id: 'BATCH', endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { k: 'v'.repeat(513) } } },
+    {
+      param: 'metadata',
+      body: { input_file_id: 'BATCH', endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { ['k'.repeat(65)]: 'v' } },
+    },
+    {
+      param: 'metadata.k',
+      body: { input_file_id: 'BATCH', endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { k: 'v'.repeat(513) } },
+    },
     { param: 'model', body: { input_file_id: 'BATCH', endpoint: '/v1/chat/completions', completion_window: '24h', model: 'x' } },
   ])('rejects create with a 400 naming $param', async ({ param, body }) => {
     const { client, emu } = await openai({ timing: MANUAL });
@@ -354,7 +387,10 @@ describe('OpenAI emulator', () => {
 
   it('cancels an in_progress batch: half the lines done, the rest cancelled', async () => {
     const { client, emu } = await openai({ timing: MANUAL });
-    const batch = await createBatch(client, ['a', 'b', 'c', 'd'].map((id) => chatLine(id)));
+    const batch = await createBatch(
+      client,
+      ['a', 'b', 'c', 'd'].map((id) => chatLine(id)),
+    );
     emu.advance(batch.id);
     expect((await retrieve(client, batch.id)).status).toBe('in_progress');
     await client.batches.cancel(batch.id);
@@ -371,7 +407,7 @@ describe('OpenAI emulator', () => {
     ]);
   });
 
-  it("refuses to cancel a finished batch like OpenAI: \"Cannot cancel a batch with status 'completed'\"", async () => {
+  it('refuses to cancel a finished batch like OpenAI: "Cannot cancel a batch with status \'completed\'"', async () => {
     const { client, emu } = await openai({ timing: MANUAL });
     const batch = await createBatch(client, [chatLine('a')]);
     emu.finishAll();
@@ -444,7 +480,11 @@ describe('OpenAI emulator', () => {
 
   it('answers unknown ids and paths with 404 envelopes and bad keys with 401', async () => {
     const { client, emu } = await openai();
-    for (const call of [() => client.files.retrieve('file-nope'), () => client.batches.retrieve('batch_nope'), () => client.batches.cancel('batch_nope')]) {
+    for (const call of [
+      () => client.files.retrieve('file-nope'),
+      () => client.batches.retrieve('batch_nope'),
+      () => client.batches.cancel('batch_nope'),
+    ]) {
       const err = await call().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(NotFoundError);
       validateOpenAI('Error', (err as NotFoundError).error);
@@ -458,7 +498,9 @@ describe('OpenAI emulator', () => {
     expect((err as AuthenticationError).code).toBe('invalid_api_key');
     await expectErrorEnvelope(await fetch(`${emu.url}/v1/files`), 401);
 
-    const { response, data, request_id } = await client.files.create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'user_data' }).withResponse();
+    const { response, data, request_id } = await client.files
+      .create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'user_data' })
+      .withResponse();
     expect(response.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{32}$/);
     expect(request_id).toBe(response.headers.get('x-request-id'));
     validateOpenAI('OpenAIFile', data);
@@ -479,14 +521,22 @@ describe('Azure emulator', () => {
     const fd = new FormData();
     fd.append('purpose', 'batch');
     fd.append('file', new Blob([text]), 'raw.jsonl');
-    const res = await fetch(`${emu.url}/openai/files?api-version=2024-10-21`, { method: 'POST', headers: { 'api-key': emu.apiKey }, body: fd });
+    const res = await fetch(`${emu.url}/openai/files?api-version=2024-10-21`, {
+      method: 'POST',
+      headers: { 'api-key': emu.apiKey },
+      body: fd,
+    });
     expect(res.status).toBe(201);
     const rawFile = await res.json();
     validateOpenAI('OpenAIFile', rawFile);
     expect(res.headers.get('location')).toBe(`${emu.url}/openai/files/${rawFile.id}?api-version=2024-10-21`);
 
     // Azure examples pass the endpoint without /v1 while lines keep it.
-    const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/chat/completions' as '/v1/chat/completions', completion_window: '24h' });
+    const batch = await client.batches.create({
+      input_file_id: file.id,
+      endpoint: '/chat/completions' as '/v1/chat/completions',
+      completion_window: '24h',
+    });
     validateOpenAI('Batch', batch);
     expect(batch.id).toMatch(/^batch_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(batch).not.toHaveProperty('usage');
@@ -501,7 +551,10 @@ describe('Azure emulator', () => {
     validateOpenAI('OpenAIFile', errorFile);
     expect(errorFile.bytes).toBe(0);
     expect(await (await client.files.content(done.error_file_id!)).text()).toBe('');
-    const output = (await (await client.files.content(done.output_file_id!)).text()).trimEnd().split('\n').map((l) => JSON.parse(l));
+    const output = (await (await client.files.content(done.output_file_id!)).text())
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(output.map((l) => l.response.body.usage.completion_tokens)).toEqual([10, 10]);
   });
 
@@ -509,11 +562,16 @@ describe('Azure emulator', () => {
     const { emu } = await azure({ apiVersions: ['2024-10-21'] });
     const key = { 'api-key': emu.apiKey };
     expect((await expectErrorEnvelope(await fetch(`${emu.url}/openai/files`, { headers: key }), 400)).param).toBe('api-version');
-    expect((await expectErrorEnvelope(await fetch(`${emu.url}/openai/files?api-version=2099-01-01`, { headers: key }), 400)).param).toBe('api-version');
+    expect((await expectErrorEnvelope(await fetch(`${emu.url}/openai/files?api-version=2099-01-01`, { headers: key }), 400)).param).toBe(
+      'api-version',
+    );
     await expectErrorEnvelope(await fetch(`${emu.url}/openai/files?api-version=2024-10-21`), 401);
     await expectErrorEnvelope(await fetch(`${emu.url}/openai/files?api-version=2024-10-21`, { headers: { 'api-key': 'wrong' } }), 401);
     // Dated paths take the key only as api-key.
-    await expectErrorEnvelope(await fetch(`${emu.url}/openai/files?api-version=2024-10-21`, { headers: { authorization: `Bearer ${emu.apiKey}` } }), 401);
+    await expectErrorEnvelope(
+      await fetch(`${emu.url}/openai/files?api-version=2024-10-21`, { headers: { authorization: `Bearer ${emu.apiKey}` } }),
+      401,
+    );
     const ok = await fetch(`${emu.url}/openai/files?api-version=2024-10-21`, { headers: key });
     expect(ok.status).toBe(200);
     validateOpenAI('ListFilesResponse', await ok.json());
@@ -546,7 +604,13 @@ describe('Azure emulator', () => {
 
   it('accepts batch creation on the deployment-scoped path AzureOpenAI uses with `deployment`', async () => {
     const { emu } = await azure({ timing: MANUAL });
-    const client = new AzureOpenAI({ endpoint: emu.url, apiKey: emu.apiKey, apiVersion: '2024-10-21', deployment: 'gpt-4o-mini', maxRetries: 0 });
+    const client = new AzureOpenAI({
+      endpoint: emu.url,
+      apiKey: emu.apiKey,
+      apiVersion: '2024-10-21',
+      deployment: 'gpt-4o-mini',
+      maxRetries: 0,
+    });
     const file = await client.files.create({ file: await toFile(Buffer.from(jsonl([chatLine('a')])), 'in.jsonl'), purpose: 'batch' });
     const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     validateOpenAI('Batch', batch);
@@ -579,13 +643,19 @@ describe('fault injection', () => {
     emu.injectFault({ method: 'POST', path: '/v1/batches', status: 500 });
     emu.injectFault({ method: 'GET', path: '/v1/files/', status: 502, body: '<html>Bad gateway</html>' });
     expect((await client.batches.list()).data).toEqual([]);
-    await expect(client.batches.create({ input_file_id: 'x', endpoint: '/v1/chat/completions', completion_window: '24h' })).rejects.toBeInstanceOf(InternalServerError);
-    await expect(client.batches.create({ input_file_id: 'x', endpoint: '/v1/chat/completions', completion_window: '24h' })).rejects.toBeInstanceOf(InternalServerError);
+    await expect(
+      client.batches.create({ input_file_id: 'x', endpoint: '/v1/chat/completions', completion_window: '24h' }),
+    ).rejects.toBeInstanceOf(InternalServerError);
+    await expect(
+      client.batches.create({ input_file_id: 'x', endpoint: '/v1/chat/completions', completion_window: '24h' }),
+    ).rejects.toBeInstanceOf(InternalServerError);
     const gateway = await raw(emu, 'GET', '/v1/files/file-x');
     expect(gateway.status).toBe(502);
     expect(await gateway.text()).toBe('<html>Bad gateway</html>');
     emu.clearFaults();
-    await expect(client.batches.create({ input_file_id: 'x', endpoint: '/v1/chat/completions', completion_window: '24h' })).rejects.toBeInstanceOf(BadRequestError);
+    await expect(
+      client.batches.create({ input_file_id: 'x', endpoint: '/v1/chat/completions', completion_window: '24h' }),
+    ).rejects.toBeInstanceOf(BadRequestError);
   });
 
   it('delays a request and then routes it normally', async () => {
@@ -604,10 +674,12 @@ describe('fault injection', () => {
     const { emu, client } = await openai();
     emu.injectFault({ method: 'POST', path: '/v1/files', holdAnswerMs: 300, times: 1 });
     let answered = false;
-    const upload = client.files.create({ file: await toFile(Buffer.from(`${JSON.stringify(chatLine('a'))}\n`), 'a.jsonl'), purpose: 'batch' }).then((f) => {
-      answered = true;
-      return f;
-    });
+    const upload = client.files
+      .create({ file: await toFile(Buffer.from(`${JSON.stringify(chatLine('a'))}\n`), 'a.jsonl'), purpose: 'batch' })
+      .then((f) => {
+        answered = true;
+        return f;
+      });
     for (let i = 0; i < 200 && emu.files.size === 0; i++) await new Promise((r) => setTimeout(r, 5));
     expect(emu.files.size).toBe(1); // stored upstream…
     expect(answered).toBe(false); // …while the client still waits

@@ -12,7 +12,12 @@ let jwt: JWT;
 let storage: Storage;
 
 function jwtFor(key: VertexEmulator['serviceAccountKey']): JWT {
-  const client = new JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id, scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
+  const client = new JWT({
+    email: key.client_email,
+    key: key.private_key,
+    keyId: key.private_key_id,
+    scopes: ['https://www.googleapis.com/auth/cloud-platform'],
+  });
   // google-auth-library posts to Google's token URL; the key's token_uri says where the token endpoint is.
   client.transporter.interceptors.request.add({
     resolved: async (opts) => {
@@ -71,7 +76,11 @@ describe('Vertex emulator: OAuth token endpoint', () => {
   it('refuses a JWT signed by another key, or with the wrong audience', async () => {
     const other = await startVertexEmulator();
     try {
-      const forged = jwtFor({ ...other.serviceAccountKey, client_email: vertex.serviceAccountKey.client_email, token_uri: vertex.serviceAccountKey.token_uri });
+      const forged = jwtFor({
+        ...other.serviceAccountKey,
+        client_email: vertex.serviceAccountKey.client_email,
+        token_uri: vertex.serviceAccountKey.token_uri,
+      });
       await expect(forged.getAccessToken()).rejects.toThrow(/Invalid JWT Signature/);
     } finally {
       await other.close();
@@ -81,7 +90,10 @@ describe('Vertex emulator: OAuth token endpoint', () => {
     const seg = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const unsigned = `${seg({ alg: 'RS256', typ: 'JWT' })}.${seg({ iss: key.client_email, aud: 'https://elsewhere/token', scope: 's', iat: now, exp: now + 3600 })}`;
     const assertion = `${unsigned}.${createSign('RSA-SHA256').update(unsigned).sign(key.private_key).toString('base64url')}`;
-    const res = await fetch(key.token_uri, { method: 'POST', body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }) });
+    const res = await fetch(key.token_uri, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }),
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'invalid_grant', error_description: expect.stringMatching(/aud must be/) });
   });
@@ -138,7 +150,9 @@ describe('Vertex emulator: Cloud Storage JSON API via @google-cloud/storage', ()
 
 describe('Vertex emulator: batchPredictionJobs', () => {
   const input = (lines: object[]) => Buffer.from(lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-  const line = (id: string, text: string, extra: object = {}) => ({ request: { contents: [{ role: 'user', parts: [{ text }] }], labels: { sluice_custom_id: id }, ...extra } });
+  const line = (id: string, text: string, extra: object = {}) => ({
+    request: { contents: [{ role: 'user', parts: [{ text }] }], labels: { sluice_custom_id: id }, ...extra },
+  });
   const create = (uri: string) =>
     api('POST', jobsPath(), {
       displayName: 'j',
@@ -148,7 +162,9 @@ describe('Vertex emulator: batchPredictionJobs', () => {
     });
 
   it('runs a job through its states and writes predictions.jsonl in Gemini output shape with usage', async () => {
-    await (await authorized('in.jsonl', 'b2')).save(input([line('a', 'hi'), line('fail-b', 'x'), line('c', 'cap', { generationConfig: { maxOutputTokens: 3 } })]));
+    await (await authorized('in.jsonl', 'b2')).save(
+      input([line('a', 'hi'), line('fail-b', 'x'), line('c', 'cap', { generationConfig: { maxOutputTokens: 3 } })]),
+    );
     const created = await create('gs://b2/in.jsonl');
     expect(created.status).toBe(200);
     expect(created.body).toMatchObject({ state: 'JOB_STATE_PENDING', model: 'publishers/google/models/gemini-2.5-flash' });
@@ -157,13 +173,27 @@ describe('Vertex emulator: batchPredictionJobs', () => {
     expect((await api('GET', `${jobsPath()}/${id}`)).body.state).toBe('JOB_STATE_RUNNING');
     vertex.advance(id);
     const done = (await api('GET', `${jobsPath()}/${id}`)).body;
-    expect(done).toMatchObject({ state: 'JOB_STATE_SUCCEEDED', completionStats: { successfulCount: '2', failedCount: '1', incompleteCount: '0' } });
+    expect(done).toMatchObject({
+      state: 'JOB_STATE_SUCCEEDED',
+      completionStats: { successfulCount: '2', failedCount: '1', incompleteCount: '0' },
+    });
     expect(done.outputInfo.gcsOutputDirectory).toMatch(/^gs:\/\/b2\/out\/job1\/prediction-model-/);
     const name = `${done.outputInfo.gcsOutputDirectory.replace('gs://b2/', '')}/predictions.jsonl`;
     const [bytes] = await storage.bucket('b2').file(name).download();
-    const out = bytes.toString().trim().split('\n').map((l) => JSON.parse(l));
-    expect(out[0]).toMatchObject({ status: '', request: { labels: { sluice_custom_id: 'a' } }, response: { candidates: [{ finishReason: 'STOP' }], usageMetadata: { candidatesTokenCount: 10 } } });
-    expect(out[1]).toMatchObject({ status: expect.stringMatching(/INVALID_ARGUMENT/), request: { labels: { sluice_custom_id: 'fail-b' } } });
+    const out = bytes
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(out[0]).toMatchObject({
+      status: '',
+      request: { labels: { sluice_custom_id: 'a' } },
+      response: { candidates: [{ finishReason: 'STOP' }], usageMetadata: { candidatesTokenCount: 10 } },
+    });
+    expect(out[1]).toMatchObject({
+      status: expect.stringMatching(/INVALID_ARGUMENT/),
+      request: { labels: { sluice_custom_id: 'fail-b' } },
+    });
     expect(out[1].response).toBeUndefined();
     expect(out[2].response.candidates[0].finishReason).toBe('MAX_TOKENS');
     expect((await api('GET', jobsPath())).body.batchPredictionJobs.some((j: { name: string }) => j.name === done.name)).toBe(true);

@@ -16,7 +16,21 @@ const text = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }) },
   {
     weight: 2,
-    arbitrary: fc.constantFrom('', '\u0000', 'a\u0000', '\ud800', 'x'.repeat(300), 'ñ'.repeat(70), 'f'.repeat(100_000), 'file-aaaaaaaaaaaaaaaaaaaaaaaa', 'batch_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'gpt-4o-batch', 'batch', '/v1/chat/completions', '24h'),
+    arbitrary: fc.constantFrom(
+      '',
+      '\u0000',
+      'a\u0000',
+      '\ud800',
+      'x'.repeat(300),
+      'ñ'.repeat(70),
+      'f'.repeat(100_000),
+      'file-aaaaaaaaaaaaaaaaaaaaaaaa',
+      'batch_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+      'gpt-4o-batch',
+      'batch',
+      '/v1/chat/completions',
+      '24h',
+    ),
   },
 );
 const int32 = fc.oneof(fc.integer({ min: -5, max: 20_000 }), fc.constantFrom(-(2 ** 31), 2 ** 31 - 1, 0));
@@ -26,14 +40,26 @@ type Call = (c: SluiceGrpcClient, signal: AbortSignal) => Promise<unknown>;
 const call: fc.Arbitrary<[string, Call]> = fc.oneof(
   text.map((id): [string, Call] => ['getFile', (c, signal) => c.files.getFile({ fileId: id }, { signal })]),
   text.map((id): [string, Call] => ['deleteFile', (c, signal) => c.files.deleteFile({ fileId: id }, { signal })]),
-  text.map((id): [string, Call] => ['downloadFileContent', (c, signal) => readFileContent(c.files.downloadFileContent({ fileId: id }, { signal }))]),
+  text.map((id): [string, Call] => [
+    'downloadFileContent',
+    (c, signal) => readFileContent(c.files.downloadFileContent({ fileId: id }, { signal })),
+  ]),
   text.map((id): [string, Call] => ['getBatch', (c, signal) => c.batches.getBatch({ batchId: id }, { signal })]),
   text.map((id): [string, Call] => ['cancelBatch', (c, signal) => c.batches.cancelBatch({ batchId: id }, { signal })]),
   fc
-    .record({ purpose: fc.option(text, { nil: undefined }), limit: fc.option(int32, { nil: undefined }), after: fc.option(text, { nil: undefined }), order: fc.option(text, { nil: undefined }) })
+    .record({
+      purpose: fc.option(text, { nil: undefined }),
+      limit: fc.option(int32, { nil: undefined }),
+      after: fc.option(text, { nil: undefined }),
+      order: fc.option(text, { nil: undefined }),
+    })
     .map((r): [string, Call] => ['listFiles', (c, signal) => c.files.listFiles(r, { signal })]),
   fc
-    .record({ limit: fc.option(int32, { nil: undefined }), after: fc.option(text, { nil: undefined }), targetModelNames: fc.array(text, { maxLength: 4 }) })
+    .record({
+      limit: fc.option(int32, { nil: undefined }),
+      after: fc.option(text, { nil: undefined }),
+      targetModelNames: fc.array(text, { maxLength: 4 }),
+    })
     .map((r): [string, Call] => ['listBatches', (c, signal) => c.batches.listBatches(r, { signal })]),
   fc
     .record({
@@ -70,21 +96,25 @@ describe('fuzzing the gRPC services (SQLite)', () => {
     console.info(`gRPC fuzz: ${[...codes.values()].reduce((a, b) => a + b, 0)} calls; ${JSON.stringify(Object.fromEntries(codes))}`);
   });
 
-  it('answers every call with a result or a status naming the caller’s mistake', async () => {
-    await fc.assert(
-      fc.asyncProperty(call, async ([name, run]) => {
-        try {
-          await run(c, AbortSignal.timeout(15_000));
-          codes.set('OK', (codes.get('OK') ?? 0) + 1);
-        } catch (err) {
-          if (!(err instanceof ClientError)) throw err;
-          codes.set(Status[err.code], (codes.get(Status[err.code]) ?? 0) + 1);
-          if (BAD.has(err.code)) throw new Error(`${name} → ${Status[err.code]}: ${err.details.slice(0, 300)}`);
-          expect(err.details.length, `${name}: a ${err.details.length}-character message`).toBeLessThan(1200);
-          expect(leakIn(err.details), `${name}: ${err.details.slice(0, 300)}`).toBeNull();
-        }
-      }),
-      { numRuns: runsFor(0.05), seed: FUZZ_SEED },
-    );
-  }, fuzzTimeout(0.05));
+  it(
+    'answers every call with a result or a status naming the caller’s mistake',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(call, async ([name, run]) => {
+          try {
+            await run(c, AbortSignal.timeout(15_000));
+            codes.set('OK', (codes.get('OK') ?? 0) + 1);
+          } catch (err) {
+            if (!(err instanceof ClientError)) throw err;
+            codes.set(Status[err.code], (codes.get(Status[err.code]) ?? 0) + 1);
+            if (BAD.has(err.code)) throw new Error(`${name} → ${Status[err.code]}: ${err.details.slice(0, 300)}`);
+            expect(err.details.length, `${name}: a ${err.details.length}-character message`).toBeLessThan(1200);
+            expect(leakIn(err.details), `${name}: ${err.details.slice(0, 300)}`).toBeNull();
+          }
+        }),
+        { numRuns: runsFor(0.05), seed: FUZZ_SEED },
+      );
+    },
+    fuzzTimeout(0.05),
+  );
 });

@@ -25,7 +25,11 @@ describe('OpenTelemetry spans around upstream calls', () => {
     observer.start({ deploymentId: 'east', method: 'GET', route: '/batches/{id}' })({ status: 200 });
     observer.start({ deploymentId: 'west', method: 'POST', route: '/files' })({ status: 0, error: 'upstream unreachable' });
     expect(spans).toHaveLength(2);
-    expect(spans[0]).toMatchObject({ name: 'GET /batches/{id}', ended: true, attributes: { 'sluice.deployment': 'east', 'http.response.status_code': 200 } });
+    expect(spans[0]).toMatchObject({
+      name: 'GET /batches/{id}',
+      ended: true,
+      attributes: { 'sluice.deployment': 'east', 'http.response.status_code': 200 },
+    });
     expect(spans[0].status).toBeUndefined();
     expect(spans[1]).toMatchObject({ name: 'POST /files', ended: true, status: { code: 2, message: 'upstream unreachable' } });
     trace.disable();

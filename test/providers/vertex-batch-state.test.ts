@@ -51,11 +51,23 @@ describe('Vertex job → OpenAI Batch', () => {
   });
 
   it('a running job has no files yet; a job without failures no error file; a failed job carries its error', () => {
-    const running = toProviderBatch(job('JOB_STATE_RUNNING', { outputInfo: { gcsOutputDirectory: 'gs://b/d' }, completionStats: { successfulCount: 1 } }), '1');
+    const running = toProviderBatch(
+      job('JOB_STATE_RUNNING', { outputInfo: { gcsOutputDirectory: 'gs://b/d' }, completionStats: { successfulCount: 1 } }),
+      '1',
+    );
     expect([running.output_file_id, running.error_file_id]).toEqual([null, null]);
-    const clean = toProviderBatch(job('JOB_STATE_SUCCEEDED', { outputInfo: { gcsOutputDirectory: 'gs://b/d' }, completionStats: { successfulCount: '3', failedCount: '0' } }), '1');
+    const clean = toProviderBatch(
+      job('JOB_STATE_SUCCEEDED', {
+        outputInfo: { gcsOutputDirectory: 'gs://b/d' },
+        completionStats: { successfulCount: '3', failedCount: '0' },
+      }),
+      '1',
+    );
     expect([clean.output_file_id, clean.error_file_id]).toEqual(['gs://b/d#output', null]);
-    const failed = toProviderBatch(job('JOB_STATE_FAILED', { endTime: '2026-01-01T00:00:10Z', error: { code: 3, message: 'Failed to read the input file.' } }), '1');
+    const failed = toProviderBatch(
+      job('JOB_STATE_FAILED', { endTime: '2026-01-01T00:00:10Z', error: { code: 3, message: 'Failed to read the input file.' } }),
+      '1',
+    );
     expect(failed).toMatchObject({
       status: 'failed',
       failed_at: 1767225610,
@@ -68,7 +80,7 @@ describe('Vertex job → OpenAI Batch', () => {
 describe('batch metadata in Vertex job labels', () => {
   it('round-trips any keys and values through label-safe hex chunks, and refuses what cannot fit', async () => {
     const { metadataFromLabels, metadataLabels } = await import('../../src/providers/vertex/metadata-labels.js');
-    const metadata = { job: 'Nightly Run #7', sluice_intent: 'bci_AbCdEf0123', 'ünï': 'cødé' };
+    const metadata = { job: 'Nightly Run #7', sluice_intent: 'bci_AbCdEf0123', ünï: 'cødé' };
     const labels = metadataLabels(metadata);
     for (const [k, v] of Object.entries(labels)) {
       expect(k).toMatch(/^[a-z][a-z0-9_-]{0,62}$/);

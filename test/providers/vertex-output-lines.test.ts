@@ -4,7 +4,15 @@ import { splitJsonLines } from '../../src/providers/vertex/split-lines.js';
 import { translatorFor } from '../../src/translation/index.js';
 
 const gemini = translatorFor('vertex_ai')!;
-const ok = (id: string) => JSON.stringify({ status: '', request: { labels: { sluice_custom_id: id } }, response: { candidates: [{ content: { parts: [{ text: `ünï ${id}` }] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 2, totalTokenCount: 3 } } });
+const ok = (id: string) =>
+  JSON.stringify({
+    status: '',
+    request: { labels: { sluice_custom_id: id } },
+    response: {
+      candidates: [{ content: { parts: [{ text: `ünï ${id}` }] }, finishReason: 'STOP' }],
+      usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 2, totalTokenCount: 3 },
+    },
+  });
 const bad = (id: string) => JSON.stringify({ status: 'Internal error', request: { labels: { sluice_custom_id: id } } });
 
 /** Splits bytes into chunks of `size`, so lines (and multi-byte characters) straddle chunk boundaries. */
@@ -25,10 +33,16 @@ describe('Vertex output streamed back as OpenAI lines', () => {
   for (const size of [1, 7, 64, 100_000]) {
     it(`keeps each kind in order across files, whatever the chunking (${size} bytes)`, async () => {
       const objects = async () => [chunks(fileA, size), chunks(fileB, size)];
-      const out = (await read(convertedOutput(objects, gemini, 'output'))).trim().split('\n').map((l) => JSON.parse(l));
+      const out = (await read(convertedOutput(objects, gemini, 'output')))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(out.map((l) => l.custom_id)).toEqual(['a', 'c', 'd']);
       expect(out[0].response.body.choices[0].message.content).toBe('ünï a');
-      const errors = (await read(convertedOutput(async () => [chunks(fileA, size), chunks(fileB, size)], gemini, 'error'))).trim().split('\n').map((l) => JSON.parse(l));
+      const errors = (await read(convertedOutput(async () => [chunks(fileA, size), chunks(fileB, size)], gemini, 'error')))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(errors.map((l) => [l.custom_id, l.response.status_code])).toEqual([['b', 500]]);
     });
   }

@@ -5,8 +5,29 @@ import { waitForBatch } from './wait.js';
 /**
  * The cast of the isolation matrices (REST, gRPC, tRPC): teams, keys of every kind, and the owner's objects.
  */
-export type Who = 'owner' | 'teammate' | 'teammate_without_model' | 'other_team' | 'no_team_key' | 'expired' | 'deleted' | 'none' | 'wrong' | 'master';
-export const WHO: Who[] = ['owner', 'teammate', 'teammate_without_model', 'other_team', 'no_team_key', 'expired', 'deleted', 'none', 'wrong', 'master'];
+export type Who =
+  | 'owner'
+  | 'teammate'
+  | 'teammate_without_model'
+  | 'other_team'
+  | 'no_team_key'
+  | 'expired'
+  | 'deleted'
+  | 'none'
+  | 'wrong'
+  | 'master';
+export const WHO: Who[] = [
+  'owner',
+  'teammate',
+  'teammate_without_model',
+  'other_team',
+  'no_team_key',
+  'expired',
+  'deleted',
+  'none',
+  'wrong',
+  'master',
+];
 export const INVALID = new Set<Who>(['expired', 'deleted', 'none', 'wrong']);
 /** The visibility rule: team A's objects are seen by team A's keys and the master key. */
 export const SEES_TEAM_A = new Set<Who>(['owner', 'teammate', 'teammate_without_model', 'master']);
@@ -70,7 +91,11 @@ export async function buildIsolationWorld(s: Stack): Promise<{ keys: Record<Who,
       return (await (await call(s, keys.owner, 'POST', '/v1/files', uploadForm())).json()).id;
     },
     async createBatch(fileId: string) {
-      const res = await call(s, keys.owner, 'POST', '/v1/batches', { input_file_id: fileId, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      const res = await call(s, keys.owner, 'POST', '/v1/batches', {
+        input_file_id: fileId,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      });
       return (await res.json()).id;
     },
   };

@@ -4,7 +4,10 @@
  */
 const LEAKS: [string, RegExp][] = [
   ['a stack trace', /\n\s+at |\bat [\w.<>]+ \(|\.ts:\d+:\d+|\.js:\d+:\d+/],
-  ['SQL', /\b(select|insert into|update|delete from)\b[\s\S]*\b(from|values|set|where)\b|\bsqlite_|SQLITE_|\bpg_|violates .* constraint|syntax error at/i],
+  [
+    'SQL',
+    /\b(select|insert into|update|delete from)\b[\s\S]*\b(from|values|set|where)\b|\bsqlite_|SQLITE_|\bpg_|violates .* constraint|syntax error at/i,
+  ],
   ['a server file path', /\/work\/|\/tmp\/|node_modules|\/src\/|\/home\//],
   ['a provider URL', /https?:\/\/(127\.0\.0\.1|localhost)|openai\.azure\.com|api\.openai\.com/],
   ['a framework error shape', /FST_ERR|"statusCode"\s*:|ERR_[A-Z_]+|HPE_/],

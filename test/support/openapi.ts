@@ -91,9 +91,7 @@ function loosenNulls(schema: unknown): unknown {
 }
 
 function loadValidators(): { ajv: Ajv2020; names: Set<string> } {
-  const fixture = JSON.parse(
-    readFileSync(new URL('../fixtures/openai-schemas.json', import.meta.url), 'utf8'),
-  ) as SchemaFixture;
+  const fixture = JSON.parse(readFileSync(new URL('../fixtures/openai-schemas.json', import.meta.url), 'utf8')) as SchemaFixture;
 
   const schemas: JsonObject = {};
   for (const [name, schema] of Object.entries(fixture.components.schemas)) {
@@ -167,8 +165,6 @@ export function validateOpenAI(schemaName: string, value: unknown): void {
   );
   const problems = [...new Set((useful.length > 0 ? useful : errors).map(describe))];
   throw new Error(
-    `value does not match OpenAI schema ${schemaName}:\n` +
-      problems.map((p) => `  - ${p}`).join('\n') +
-      `\nvalue: ${brief(value, 2000)}`,
+    `value does not match OpenAI schema ${schemaName}:\n` + problems.map((p) => `  - ${p}`).join('\n') + `\nvalue: ${brief(value, 2000)}`,
   );
 }

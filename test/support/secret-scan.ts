@@ -32,7 +32,9 @@ export function secretsToWatch(): string[] {
  * their own: "gpt-4o-mini" inside the group name "gpt-4o-mini-batch" is not one. The pass-through routes
  * (/azure/…, /openai/…) are exempt: there the caller names deployments themselves.
  */
-const DEPLOYMENT_NAME = new RegExp(`(?<![\\w-])(?:${DEPLOYMENT_MODELS.map((m) => m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?![\\w-])`);
+const DEPLOYMENT_NAME = new RegExp(
+  `(?<![\\w-])(?:${DEPLOYMENT_MODELS.map((m) => m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?![\\w-])`,
+);
 const PASS_THROUGH = /^\/(?:azure|openai)\//;
 
 export function deploymentNameIn(text: string): string | null {
@@ -72,7 +74,7 @@ globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<
  * Returns `value` unchanged.
  */
 export function scanAnswer<T>(what: string, value: T): T {
-  const text = typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : JSON.stringify(value) ?? '';
+  const text = typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : (JSON.stringify(value) ?? '');
   for (const secret of secretsToWatch()) {
     if (text.includes(secret)) leaks.push(`${what}: answer contains a secret (${secret.slice(0, 6)}…)`);
   }

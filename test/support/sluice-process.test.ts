@@ -27,10 +27,14 @@ describe('spawnSluice', () => {
   });
 
   it('stops the gateway when the process that spawned it is SIGKILLed', async () => {
-    const parent = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', 'tsx', 'test/support/fixtures/spawn-and-wait.ts', join(dir, 'db.sqlite')], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const parent = spawn(
+      process.execPath,
+      ['--disable-warning=ExperimentalWarning', '--import', 'tsx', 'test/support/fixtures/spawn-and-wait.ts', join(dir, 'db.sqlite')],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     parent.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
     childPid = await until('the gateway to start', () => Number(/child (\d+)/.exec(out)?.[1]) || null, 45_000, 50);

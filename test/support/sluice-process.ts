@@ -55,9 +55,25 @@ export function writeConfig(doc: Record<string, unknown>): string {
 export async function spawnSluice(configPath: string, databaseUrl: string, env: Record<string, string> = {}): Promise<SluiceProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--experimental-async-context-frame', '--disable-warning=ExperimentalWarning', '--import', 'tsx', '--import', EXIT_WITH_PARENT, 'src/main.ts', '--config', configPath, '--port', '0'],
+    [
+      '--experimental-async-context-frame',
+      '--disable-warning=ExperimentalWarning',
+      '--import',
+      'tsx',
+      '--import',
+      EXIT_WITH_PARENT,
+      'src/main.ts',
+      '--config',
+      configPath,
+      '--port',
+      '0',
+    ],
     // stdin is a pipe that this process holds open: exit-with-parent.ts stops the child when it closes.
-    { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', GRPC_PORT: '0', ...env }, stdio: ['pipe', 'pipe', 'pipe'] },
+    {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', GRPC_PORT: '0', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
   );
   const logs: Record<string, unknown>[] = [];
   let stderr = '';

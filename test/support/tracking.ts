@@ -23,7 +23,10 @@ export interface ExpectedUsage {
  * with `fail-` fail upstream and are not billed. `lines` limits it to the first N (partial output).
  */
 export function expectedChatUsage(jsonl: string, lines?: number): ExpectedUsage {
-  const all = jsonl.trim().split('\n').map((l) => JSON.parse(l) as { custom_id: string; body: { messages: unknown; max_tokens?: number } });
+  const all = jsonl
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { custom_id: string; body: { messages: unknown; max_tokens?: number } });
   const ran = all.slice(0, lines ?? all.length).filter((l) => !l.custom_id.startsWith('fail-'));
   return {
     requests: ran.length,
@@ -38,5 +41,5 @@ export const costAt = (u: ExpectedUsage, p = GPT4O_BATCH_PRICES) => u.input * p.
 
 /** Upstream GETs of one raw batch in an emulator's request log (Azure dated paths and OpenAI paths). */
 export function batchGets(emulator: ProviderEmulator, rawBatchId: string) {
-  return emulator.requests.filter((r) => r.method === 'GET' && (r.path.endsWith(`/batches/${rawBatchId}`)));
+  return emulator.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/batches/${rawBatchId}`));
 }

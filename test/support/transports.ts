@@ -34,7 +34,12 @@ export function batchFromGrpc(b: GrpcBatch): BatchShape {
     object: b.object,
     endpoint: b.endpoint,
     model: b.model ?? null,
-    errors: b.errors ? { object: b.errors.object, data: b.errors.data.map((e) => ({ code: e.code, message: e.message, param: e.param ?? null, line: e.line ?? null })) } : null,
+    errors: b.errors
+      ? {
+          object: b.errors.object,
+          data: b.errors.data.map((e) => ({ code: e.code, message: e.message, param: e.param ?? null, line: e.line ?? null })),
+        }
+      : null,
     input_file_id: b.inputFileId,
     completion_window: b.completionWindow,
     status: b.status,
@@ -86,11 +91,20 @@ export function restClient(s: Stack, key: string): TransportClient {
   return {
     name: 'rest',
     upload: async (content, filename, targets) =>
-      (await c.files.create({ file: await toFile(Buffer.from(content), filename), purpose: 'batch', target_model_names: targets.join(',') } as never)) as unknown as FileShape,
+      (await c.files.create({
+        file: await toFile(Buffer.from(content), filename),
+        purpose: 'batch',
+        target_model_names: targets.join(','),
+      } as never)) as unknown as FileShape,
     retrieveFile: async (id) => (await c.files.retrieve(id)) as unknown as FileShape,
     listFileIds: async () => (await c.files.list()).data.map((f) => f.id),
     createBatch: async (fileId, metadata) =>
-      (await c.batches.create({ input_file_id: fileId, endpoint: '/v1/chat/completions', completion_window: '24h', metadata })) as unknown as BatchShape,
+      (await c.batches.create({
+        input_file_id: fileId,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+        metadata,
+      })) as unknown as BatchShape,
     retrieveBatch: async (id) => (await c.batches.retrieve(id)) as unknown as BatchShape,
     async untilTerminal(id) {
       const seen: BatchShape[] = [];
@@ -114,7 +128,8 @@ export function grpcClient(s: Stack, key: string): TransportClient {
   const client = unscannedGrpcClient(s, key);
   for (const [verb, fn] of Object.entries(client)) {
     if (typeof fn !== 'function' || verb === 'close') continue;
-    (client as unknown as Record<string, unknown>)[verb] = async (...args: unknown[]) => scanAnswer(`gRPC ${verb}`, await (fn as (...a: unknown[]) => Promise<unknown>)(...args));
+    (client as unknown as Record<string, unknown>)[verb] = async (...args: unknown[]) =>
+      scanAnswer(`gRPC ${verb}`, await (fn as (...a: unknown[]) => Promise<unknown>)(...args));
   }
   return client;
 }
@@ -128,7 +143,14 @@ function unscannedGrpcClient(s: Stack, key: string): TransportClient {
     retrieveFile: async (id) => fileFromGrpc(await c.files.getFile({ fileId: id })),
     listFileIds: async () => (await c.files.listFiles({})).data.map((f) => f.id),
     createBatch: async (fileId, metadata) =>
-      batchFromGrpc(await c.batches.createBatch({ inputFileId: fileId, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: metadata ?? {} })),
+      batchFromGrpc(
+        await c.batches.createBatch({
+          inputFileId: fileId,
+          endpoint: '/v1/chat/completions',
+          completionWindow: '24h',
+          metadata: metadata ?? {},
+        }),
+      ),
     retrieveBatch: async (id) => batchFromGrpc(await c.batches.getBatch({ batchId: id })),
     async untilTerminal(id) {
       const seen: BatchShape[] = [];
@@ -155,7 +177,12 @@ export function trpcClient(s: Stack, key: string): TransportClient {
     retrieveFile: async (id) => (await c.files.retrieve.query({ file_id: id })) as FileShape,
     listFileIds: async () => (await c.files.list.query({})).data.map((f) => f.id),
     createBatch: async (fileId, metadata) =>
-      (await c.batches.create.mutate({ input_file_id: fileId, endpoint: '/v1/chat/completions', completion_window: '24h', metadata })) as BatchShape,
+      (await c.batches.create.mutate({
+        input_file_id: fileId,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+        metadata,
+      })) as BatchShape,
     retrieveBatch: async (id) => (await c.batches.retrieve.query({ batch_id: id })) as BatchShape,
     untilTerminal: (id) =>
       new Promise((resolve, reject) => {

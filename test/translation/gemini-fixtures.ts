@@ -7,15 +7,31 @@ export const requestFixtures: { name: string; body: Record<string, unknown>; req
   },
   {
     name: 'system prompt (and developer) → systemInstruction',
-    body: { model: 'g', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'developer', content: [{ type: 'text', text: 'No emoji.' }] }, { role: 'user', content: 'Hi' }] },
-    request: { systemInstruction: { parts: [{ text: 'Be brief.' }, { text: 'No emoji.' }] }, contents: [{ role: 'user', parts: [{ text: 'Hi' }] }] },
+    body: {
+      model: 'g',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'developer', content: [{ type: 'text', text: 'No emoji.' }] },
+        { role: 'user', content: 'Hi' },
+      ],
+    },
+    request: {
+      systemInstruction: { parts: [{ text: 'Be brief.' }, { text: 'No emoji.' }] },
+      contents: [{ role: 'user', parts: [{ text: 'Hi' }] }],
+    },
   },
   {
     name: 'multi-turn, multi-part text',
     body: {
       model: 'g',
       messages: [
-        { role: 'user', content: [{ type: 'text', text: 'A' }, { type: 'text', text: 'B' }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'A' },
+            { type: 'text', text: 'B' },
+          ],
+        },
         { role: 'assistant', content: 'C' },
         { role: 'user', content: 'D' },
       ],
@@ -76,7 +92,16 @@ export const requestFixtures: { name: string; body: Record<string, unknown>; req
     },
     request: {
       contents: [{ role: 'user', parts: [{ text: 'x' }] }],
-      generationConfig: { maxOutputTokens: 50, temperature: 0.2, topP: 0.9, candidateCount: 2, seed: 7, presencePenalty: 0.1, frequencyPenalty: 0.3, stopSequences: ['END'] },
+      generationConfig: {
+        maxOutputTokens: 50,
+        temperature: 0.2,
+        topP: 0.9,
+        candidateCount: 2,
+        seed: 7,
+        presencePenalty: 0.1,
+        frequencyPenalty: 0.3,
+        stopSequences: ['END'],
+      },
     },
   },
   {
@@ -94,11 +119,21 @@ export const requestFixtures: { name: string; body: Record<string, unknown>; req
     body: {
       model: 'g',
       messages: [{ role: 'user', content: 'x' }],
-      response_format: { type: 'json_schema', json_schema: { name: 'r', strict: true, schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false } } },
+      response_format: {
+        type: 'json_schema',
+        json_schema: {
+          name: 'r',
+          strict: true,
+          schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false },
+        },
+      },
     },
     request: {
       contents: [{ role: 'user', parts: [{ text: 'x' }] }],
-      generationConfig: { responseMimeType: 'application/json', responseJsonSchema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false } },
+      generationConfig: {
+        responseMimeType: 'application/json',
+        responseJsonSchema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false },
+      },
     },
   },
   {
@@ -118,42 +153,106 @@ export const requestFixtures: { name: string; body: Record<string, unknown>; req
         { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
         { role: 'tool', tool_call_id: 'call_2', content: [{ type: 'text', text: 'rain' }] },
       ],
-      tools: [{ type: 'function', function: { name: 'weather', description: 'Weather now', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'weather',
+            description: 'Weather now',
+            parameters: { type: 'object', properties: { city: { type: 'string' } } },
+          },
+        },
+      ],
       tool_choice: { type: 'function', function: { name: 'weather' } },
       parallel_tool_calls: true,
     },
     request: {
       contents: [
         { role: 'user', parts: [{ text: 'Weather in Paris and Rome?' }] },
-        { role: 'model', parts: [{ functionCall: { name: 'weather', args: { city: 'Paris' } } }, { functionCall: { name: 'weather', args: { city: 'Rome' } } }] },
+        {
+          role: 'model',
+          parts: [
+            { functionCall: { name: 'weather', args: { city: 'Paris' } } },
+            { functionCall: { name: 'weather', args: { city: 'Rome' } } },
+          ],
+        },
         {
           role: 'user',
-          parts: [{ functionResponse: { name: 'weather', response: { content: 'sunny' } } }, { functionResponse: { name: 'weather', response: { content: 'rain' } } }],
+          parts: [
+            { functionResponse: { name: 'weather', response: { content: 'sunny' } } },
+            { functionResponse: { name: 'weather', response: { content: 'rain' } } },
+          ],
         },
       ],
-      tools: [{ functionDeclarations: [{ name: 'weather', description: 'Weather now', parametersJsonSchema: { type: 'object', properties: { city: { type: 'string' } } } }] }],
+      tools: [
+        {
+          functionDeclarations: [
+            {
+              name: 'weather',
+              description: 'Weather now',
+              parametersJsonSchema: { type: 'object', properties: { city: { type: 'string' } } },
+            },
+          ],
+        },
+      ],
       toolConfig: { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['weather'] } },
     },
   },
   {
     name: 'tool_choice strings',
-    body: { model: 'g', messages: [{ role: 'user', content: 'x' }], tool_choice: 'required', tools: [{ type: 'function', function: { name: 'f' } }] },
-    request: { contents: [{ role: 'user', parts: [{ text: 'x' }] }], tools: [{ functionDeclarations: [{ name: 'f' }] }], toolConfig: { functionCallingConfig: { mode: 'ANY' } } },
+    body: {
+      model: 'g',
+      messages: [{ role: 'user', content: 'x' }],
+      tool_choice: 'required',
+      tools: [{ type: 'function', function: { name: 'f' } }],
+    },
+    request: {
+      contents: [{ role: 'user', parts: [{ text: 'x' }] }],
+      tools: [{ functionDeclarations: [{ name: 'f' }] }],
+      toolConfig: { functionCallingConfig: { mode: 'ANY' } },
+    },
   },
 ];
 
 /** Each refused line: the body (or url) and the exact parameter and message of the 400. */
 export const rejectedFixtures: { name: string; url?: string; body: Record<string, unknown>; param: string; message: string }[] = [
-  { name: 'embeddings endpoint', url: '/v1/embeddings', body: { model: 'g', input: 'x' }, param: 'url', message: 'url /v1/embeddings is not supported by Vertex AI Gemini deployments; only /v1/chat/completions is' },
-  { name: 'logprobs', body: { model: 'g', messages: [{ role: 'user', content: 'x' }], logprobs: true }, param: 'body.logprobs', message: 'body.logprobs has no Gemini equivalent (not supported by Vertex AI Gemini deployments)' },
-  { name: 'logit_bias', body: { model: 'g', messages: [{ role: 'user', content: 'x' }], logit_bias: { '1': 2 } }, param: 'body.logit_bias', message: 'body.logit_bias has no Gemini equivalent (not supported by Vertex AI Gemini deployments)' },
-  { name: 'audio output', body: { model: 'g', messages: [{ role: 'user', content: 'x' }], modalities: ['audio'] }, param: 'body.modalities', message: 'body.modalities has no Gemini equivalent (not supported by Vertex AI Gemini deployments)' },
-  { name: 'streaming', body: { model: 'g', messages: [{ role: 'user', content: 'x' }], stream: true }, param: 'body.stream', message: 'body.stream must be false in a batch (not supported by Vertex AI Gemini deployments)' },
+  {
+    name: 'embeddings endpoint',
+    url: '/v1/embeddings',
+    body: { model: 'g', input: 'x' },
+    param: 'url',
+    message: 'url /v1/embeddings is not supported by Vertex AI Gemini deployments; only /v1/chat/completions is',
+  },
+  {
+    name: 'logprobs',
+    body: { model: 'g', messages: [{ role: 'user', content: 'x' }], logprobs: true },
+    param: 'body.logprobs',
+    message: 'body.logprobs has no Gemini equivalent (not supported by Vertex AI Gemini deployments)',
+  },
+  {
+    name: 'logit_bias',
+    body: { model: 'g', messages: [{ role: 'user', content: 'x' }], logit_bias: { '1': 2 } },
+    param: 'body.logit_bias',
+    message: 'body.logit_bias has no Gemini equivalent (not supported by Vertex AI Gemini deployments)',
+  },
+  {
+    name: 'audio output',
+    body: { model: 'g', messages: [{ role: 'user', content: 'x' }], modalities: ['audio'] },
+    param: 'body.modalities',
+    message: 'body.modalities has no Gemini equivalent (not supported by Vertex AI Gemini deployments)',
+  },
+  {
+    name: 'streaming',
+    body: { model: 'g', messages: [{ role: 'user', content: 'x' }], stream: true },
+    param: 'body.stream',
+    message: 'body.stream must be false in a batch (not supported by Vertex AI Gemini deployments)',
+  },
   {
     name: 'parallel_tool_calls false',
     body: { model: 'g', messages: [{ role: 'user', content: 'x' }], parallel_tool_calls: false },
     param: 'body.parallel_tool_calls',
-    message: 'body.parallel_tool_calls cannot be false: Gemini may always call tools in parallel (not supported by Vertex AI Gemini deployments)',
+    message:
+      'body.parallel_tool_calls cannot be false: Gemini may always call tools in parallel (not supported by Vertex AI Gemini deployments)',
   },
   {
     name: 'audio input part',
@@ -169,13 +268,25 @@ export const rejectedFixtures: { name: string; url?: string; body: Record<string
   },
   {
     name: 'system prompt in the middle',
-    body: { model: 'g', messages: [{ role: 'user', content: 'x' }, { role: 'system', content: 'late' }] },
+    body: {
+      model: 'g',
+      messages: [
+        { role: 'user', content: 'x' },
+        { role: 'system', content: 'late' },
+      ],
+    },
     param: 'body.messages[1].role',
     message: "body.messages[1].role 'system' after the first user or assistant message (not supported by Vertex AI Gemini deployments)",
   },
   {
     name: 'tool result without its call',
-    body: { model: 'g', messages: [{ role: 'user', content: 'x' }, { role: 'tool', tool_call_id: 'nope', content: 'r' }] },
+    body: {
+      model: 'g',
+      messages: [
+        { role: 'user', content: 'x' },
+        { role: 'tool', tool_call_id: 'nope', content: 'r' },
+      ],
+    },
     param: 'body.messages[1].tool_call_id',
     message: 'body.messages[1].tool_call_id does not match a tool call of an earlier assistant message',
   },
@@ -196,14 +307,30 @@ export const rejectedFixtures: { name: string; url?: string; body: Record<string
 const usage = { promptTokenCount: 12, candidatesTokenCount: 5, totalTokenCount: 17 };
 
 /** Vertex output lines (request echoed with its labels) → the OpenAI line they become. */
-export const responseFixtures: { name: string; gemini: Record<string, unknown>; kind: 'output' | 'error'; expect: Record<string, unknown> }[] = [
+export const responseFixtures: {
+  name: string;
+  gemini: Record<string, unknown>;
+  kind: 'output' | 'error';
+  expect: Record<string, unknown>;
+}[] = [
   {
     name: 'text, STOP, usage with cached and thinking tokens',
     gemini: {
       request: { contents: [], labels: { sluice_custom_id: 'req-1' } },
       response: {
-        candidates: [{ content: { role: 'model', parts: [{ text: 'thinking…', thought: true }, { text: 'Hel' }, { text: 'lo' }] }, finishReason: 'STOP' }],
-        usageMetadata: { promptTokenCount: 100, candidatesTokenCount: 10, thoughtsTokenCount: 4, cachedContentTokenCount: 60, totalTokenCount: 114 },
+        candidates: [
+          {
+            content: { role: 'model', parts: [{ text: 'thinking…', thought: true }, { text: 'Hel' }, { text: 'lo' }] },
+            finishReason: 'STOP',
+          },
+        ],
+        usageMetadata: {
+          promptTokenCount: 100,
+          candidatesTokenCount: 10,
+          thoughtsTokenCount: 4,
+          cachedContentTokenCount: 60,
+          totalTokenCount: 114,
+        },
         modelVersion: 'gemini-2.5-flash-001',
         responseId: 'r1',
         createTime: '2026-01-02T03:04:05Z',
@@ -223,7 +350,13 @@ export const responseFixtures: { name: string; gemini: Record<string, unknown>; 
           created: 1767323045,
           model: 'gemini-2.5-flash-001',
           choices: [{ index: 0, message: { role: 'assistant', content: 'Hello', refusal: null }, finish_reason: 'stop', logprobs: null }],
-          usage: { prompt_tokens: 100, completion_tokens: 14, total_tokens: 114, prompt_tokens_details: { cached_tokens: 60 }, completion_tokens_details: { reasoning_tokens: 4 } },
+          usage: {
+            prompt_tokens: 100,
+            completion_tokens: 14,
+            total_tokens: 114,
+            prompt_tokens_details: { cached_tokens: 60 },
+            completion_tokens_details: { reasoning_tokens: 4 },
+          },
         },
       },
     },
@@ -232,7 +365,11 @@ export const responseFixtures: { name: string; gemini: Record<string, unknown>; 
     name: 'tool calls → finish_reason tool_calls',
     gemini: {
       request: { labels: { sluice_custom_id: 'req-2' } },
-      response: { candidates: [{ content: { parts: [{ functionCall: { name: 'weather', args: { city: 'Paris' } } }] }, finishReason: 'STOP' }], usageMetadata: usage, responseId: 'r2' },
+      response: {
+        candidates: [{ content: { parts: [{ functionCall: { name: 'weather', args: { city: 'Paris' } } }] }, finishReason: 'STOP' }],
+        usageMetadata: usage,
+        responseId: 'r2',
+      },
     },
     kind: 'output',
     expect: {
@@ -242,7 +379,12 @@ export const responseFixtures: { name: string; gemini: Record<string, unknown>; 
           choices: [
             {
               index: 0,
-              message: { role: 'assistant', content: null, refusal: null, tool_calls: [{ id: 'call_r2_0_0', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } }] },
+              message: {
+                role: 'assistant',
+                content: null,
+                refusal: null,
+                tool_calls: [{ id: 'call_r2_0_0', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } }],
+              },
               finish_reason: 'tool_calls',
               logprobs: null,
             },
@@ -253,30 +395,69 @@ export const responseFixtures: { name: string; gemini: Record<string, unknown>; 
   },
   {
     name: 'MAX_TOKENS → length',
-    gemini: { request: { labels: { sluice_custom_id: 'req-3' } }, response: { candidates: [{ content: { parts: [{ text: 'cut' }] }, finishReason: 'MAX_TOKENS' }], usageMetadata: usage } },
+    gemini: {
+      request: { labels: { sluice_custom_id: 'req-3' } },
+      response: { candidates: [{ content: { parts: [{ text: 'cut' }] }, finishReason: 'MAX_TOKENS' }], usageMetadata: usage },
+    },
     kind: 'output',
     expect: { response: { body: { choices: [{ finish_reason: 'length', message: { content: 'cut' } }] } } },
   },
   {
     name: 'safety-blocked candidate → content_filter',
-    gemini: { request: { labels: { sluice_custom_id: 'req-4' } }, response: { candidates: [{ finishReason: 'SAFETY', safetyRatings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', blocked: true }] }], usageMetadata: usage } },
+    gemini: {
+      request: { labels: { sluice_custom_id: 'req-4' } },
+      response: {
+        candidates: [{ finishReason: 'SAFETY', safetyRatings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', blocked: true }] }],
+        usageMetadata: usage,
+      },
+    },
     kind: 'output',
-    expect: { response: { status_code: 200, body: { choices: [{ finish_reason: 'content_filter', message: { content: null } }], usage: { prompt_tokens: 12, completion_tokens: 5 } } } },
+    expect: {
+      response: {
+        status_code: 200,
+        body: {
+          choices: [{ finish_reason: 'content_filter', message: { content: null } }],
+          usage: { prompt_tokens: 12, completion_tokens: 5 },
+        },
+      },
+    },
   },
   {
     name: 'blocked prompt (no candidates)',
-    gemini: { request: { labels: { sluice_custom_id: 'req-5' } }, response: { promptFeedback: { blockReason: 'PROHIBITED_CONTENT' }, usageMetadata: { promptTokenCount: 7, totalTokenCount: 7 } } },
+    gemini: {
+      request: { labels: { sluice_custom_id: 'req-5' } },
+      response: { promptFeedback: { blockReason: 'PROHIBITED_CONTENT' }, usageMetadata: { promptTokenCount: 7, totalTokenCount: 7 } },
+    },
     kind: 'output',
-    expect: { response: { body: { choices: [{ finish_reason: 'content_filter', message: { content: null, refusal: 'PROHIBITED_CONTENT' } }], usage: { prompt_tokens: 7, completion_tokens: 0, total_tokens: 7 } } } },
+    expect: {
+      response: {
+        body: {
+          choices: [{ finish_reason: 'content_filter', message: { content: null, refusal: 'PROHIBITED_CONTENT' } }],
+          usage: { prompt_tokens: 7, completion_tokens: 0, total_tokens: 7 },
+        },
+      },
+    },
   },
   {
     name: 'a failed line → error file, with the status code Vertex gave',
-    gemini: { request: { labels: { sluice_custom_id: 'req-6' } }, status: '{"code": 400, "message": "Request contains an invalid argument.", "status": "INVALID_ARGUMENT"}' },
+    gemini: {
+      request: { labels: { sluice_custom_id: 'req-6' } },
+      status: '{"code": 400, "message": "Request contains an invalid argument.", "status": "INVALID_ARGUMENT"}',
+    },
     kind: 'error',
     expect: {
       custom_id: 'req-6',
       error: null,
-      response: { status_code: 400, body: { error: { message: '{"code": 400, "message": "Request contains an invalid argument.", "status": "INVALID_ARGUMENT"}', type: 'invalid_request_error', code: 'vertex_error' } } },
+      response: {
+        status_code: 400,
+        body: {
+          error: {
+            message: '{"code": 400, "message": "Request contains an invalid argument.", "status": "INVALID_ARGUMENT"}',
+            type: 'invalid_request_error',
+            code: 'vertex_error',
+          },
+        },
+      },
     },
   },
   {

@@ -4,7 +4,12 @@ import { customIdFromLabels, customIdLabels } from '../../src/translation/gemini
 import { rejectedFixtures, requestFixtures, responseFixtures } from './gemini-fixtures.js';
 
 const gemini = translatorFor('vertex_ai')!;
-const line = (body: Record<string, unknown>, url = '/v1/chat/completions', custom_id = 'req-1') => ({ custom_id, method: 'POST' as const, url, body: body as never });
+const line = (body: Record<string, unknown>, url = '/v1/chat/completions', custom_id = 'req-1') => ({
+  custom_id,
+  method: 'POST' as const,
+  url,
+  body: body as never,
+});
 
 describe('translatorFor', () => {
   it('has a translator for vertex_ai and none for the OpenAI-format providers', () => {
@@ -37,7 +42,9 @@ describe('OpenAI line → Gemini line', () => {
   }
 
   it('null parameters count as absent', () => {
-    const out = JSON.parse(gemini.toProviderLine(line({ model: 'g', messages: [{ role: 'user', content: 'x' }], logprobs: null, temperature: null })));
+    const out = JSON.parse(
+      gemini.toProviderLine(line({ model: 'g', messages: [{ role: 'user', content: 'x' }], logprobs: null, temperature: null })),
+    );
     expect(out.request.generationConfig).toBeUndefined();
   });
 });
@@ -56,7 +63,9 @@ describe('custom_id in labels', () => {
   });
 
   it('refuses an ID too long for the labels Vertex allows, naming custom_id', () => {
-    expect(() => gemini.toProviderLine(line({ model: 'g', messages: [{ role: 'user', content: 'x' }] }, undefined, 'x'.repeat(2000)))).toThrow(/custom_id is longer than 1488 bytes/);
+    expect(() =>
+      gemini.toProviderLine(line({ model: 'g', messages: [{ role: 'user', content: 'x' }] }, undefined, 'x'.repeat(2000))),
+    ).toThrow(/custom_id is longer than 1488 bytes/);
   });
 });
 

@@ -28,7 +28,11 @@ describe.each(DATABASES)('a batch outlives sluice being killed (%s)', (kind) => 
   const measured: { killPoint: string; cost: number }[] = [];
 
   beforeAll(async () => {
-    emu = await startAzureEmulator({ apiKey: AZURE_KEY, deployments: ['gpt-4o-east'], timing: { validatingMs: HOUR, inProgressMs: HOUR, finalizingMs: HOUR, cancellingMs: HOUR } });
+    emu = await startAzureEmulator({
+      apiKey: AZURE_KEY,
+      deployments: ['gpt-4o-east'],
+      timing: { validatingMs: HOUR, inProgressMs: HOUR, finalizingMs: HOUR, cancellingMs: HOUR },
+    });
     tdb = await createTestDatabase(kind);
     configPath = writeConfig({
       model_list: [
@@ -38,11 +42,20 @@ describe.each(DATABASES)('a batch outlives sluice being killed (%s)', (kind) => 
           model_info: { mode: 'batch', id: 'east', input_cost_per_token_batches: 0.00000125, output_cost_per_token_batches: 0.000005 },
         },
       ],
-      general_settings: { master_key: MASTER, batch_poll_interval_seconds: 0.1, batch_finalizing_poll_interval_seconds: 0.05, batch_lease_seconds: 1 },
+      general_settings: {
+        master_key: MASTER,
+        batch_poll_interval_seconds: 0.1,
+        batch_finalizing_poll_interval_seconds: 0.05,
+        batch_lease_seconds: 1,
+      },
     });
     proc = await spawnSluice(configPath, tdb.url);
     db = await openDatabase(tdb.url, { migrate: false });
-    const res = await fetch(`${proc.url}/key/generate`, { method: 'POST', headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${proc.url}/key/generate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
     const key = (await res.json()) as { key: string; token: string };
     keySecret = key.key;
     keyId = key.token;
@@ -60,7 +73,11 @@ describe.each(DATABASES)('a batch outlives sluice being killed (%s)', (kind) => 
   const keySpend = async () => Number((await db!.em().findOneOrFail(VirtualKey, { id: keyId })).spend);
   async function create(prefix: string) {
     const jsonl = chatJsonl(5, 'gpt-4o-batch', prefix);
-    const file = await client().files.create({ file: await toFile(Buffer.from(jsonl), `${prefix}.jsonl`), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never);
+    const file = await client().files.create({
+      file: await toFile(Buffer.from(jsonl), `${prefix}.jsonl`),
+      purpose: 'batch',
+      target_model_names: 'gpt-4o-batch',
+    } as never);
     const batch = await client().batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     return { batch, jsonl, raw: (await row(batch.id)).providerBatchId };
   }
@@ -114,7 +131,9 @@ describe.each(DATABASES)('a batch outlives sluice being killed (%s)', (kind) => 
     emu.injectFault({ method: 'GET', path: /\/files\/[^/]+\/content$/, delayMs: 30_000, times: 1 });
     emu.finishAll();
     const outputId = emu.batches.get(raw)!.output_file_id!;
-    await until('the tracker to start reading the output', () => emu.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/files/${outputId}/content`)));
+    await until('the tracker to start reading the output', () =>
+      emu.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/files/${outputId}/content`)),
+    );
     expect((await row(batch.id)).status).toBe('completed');
     expect((await row(batch.id)).costRecorded).toBe(false);
     await proc!.kill();

@@ -34,7 +34,12 @@ async function startReceiver() {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const hook: Hook = { delivery: String(req.headers['x-sluice-delivery']), attempt: String(req.headers['x-sluice-attempt']), body: JSON.parse(Buffer.concat(chunks).toString('utf8')), answered: 'held' };
+      const hook: Hook = {
+        delivery: String(req.headers['x-sluice-delivery']),
+        attempt: String(req.headers['x-sluice-attempt']),
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+        answered: 'held',
+      };
       hooks.push(hook);
       if (mode === 'hold') return void held.push(res);
       hook.answered = mode === 'ok' ? 200 : 500;
@@ -120,13 +125,20 @@ describe.each([
     procs[i] = await spawnSluice(configPath, tdb.url);
   }
   async function upload(prefix: string) {
-    return client().files.create({ file: await toFile(Buffer.from(chatJsonl(3, 'gpt-4o-batch', prefix)), `${prefix}.jsonl`), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never);
+    return client().files.create({
+      file: await toFile(Buffer.from(chatJsonl(3, 'gpt-4o-batch', prefix)), `${prefix}.jsonl`),
+      purpose: 'batch',
+      target_model_names: 'gpt-4o-batch',
+    } as never);
   }
   /** What must hold after every restart. */
   async function expectNothingLeftBehind() {
     // No untracked upstream batch.
     const tracked = new Set((await em().find(ManagedBatch, {})).map((r) => `${r.deploymentId}/${r.providerBatchId}`));
-    for (const [dep, emu] of [['east', east], ['west', west]] as const) {
+    for (const [dep, emu] of [
+      ['east', east],
+      ['west', west],
+    ] as const) {
       for (const id of emu.batches.keys()) expect(tracked.has(`${dep}/${id}`), `upstream batch ${dep}/${id} is tracked`).toBe(true);
     }
     expect(await em().count(BatchCreateIntent, { state: 'pending' })).toBe(0);
@@ -144,10 +156,19 @@ describe.each([
       () => 'answered',
       () => 'failed',
     );
-    await until('east to hold its copy and west to be writing', () => east.files.size > eastBefore && west.requests.some((r) => r.method === 'POST' && r.path.endsWith('/files')), 30_000);
+    await until(
+      'east to hold its copy and west to be writing',
+      () => east.files.size > eastBefore && west.requests.some((r) => r.method === 'POST' && r.path.endsWith('/files')),
+      30_000,
+    );
     // The kill lands once sluice has recorded east's copy (a kill between the provider's answer and that write
     // would still leave the copy behind: the one window the write-ahead cannot close).
-    await until('east\'s copy recorded before the commit', async () => (await em().count(PendingDelete, { reason: 'upload_uncommitted' })) > 0, 30_000, 20);
+    await until(
+      "east's copy recorded before the commit",
+      async () => (await em().count(PendingDelete, { reason: 'upload_uncommitted' })) > 0,
+      30_000,
+      20,
+    );
     await kill(0);
     expect(await pending).toBe('failed');
     west.clearFaults();
@@ -163,13 +184,20 @@ describe.each([
     await expectNothingLeftBehind();
   });
 
-  it('killed between the provider\'s create and the write: the batch is adopted, tracked and billed once', { timeout: 120_000 }, async () => {
+  it("killed between the provider's create and the write: the batch is adopted, tracked and billed once", {
+    timeout: 120_000,
+  }, async () => {
     const file = await upload('create');
     const upstreamBefore = east.batches.size + west.batches.size;
     // Both deployments create the batch and then hold their answer: the kill lands after the create upstream.
     for (const emu of [east, west]) emu.injectFault({ method: 'POST', path: /\/batches$/, holdAnswerMs: SLOW, times: 1 });
     const pending = client()
-      .batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { run: 'kill-create' } })
+      .batches.create({
+        input_file_id: file.id,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+        metadata: { run: 'kill-create' },
+      })
       .then(
         () => 'answered',
         () => 'failed',
@@ -180,7 +208,12 @@ describe.each([
     expect(await pending).toBe('failed');
     for (const emu of [east, west]) emu.clearFaults();
     await restart(0);
-    const adopted = await until('the reconciler to adopt the batch', async () => (await em().findOne(ManagedBatch, { inputFileId: file.id })) ?? null, 60_000, 100);
+    const adopted = await until(
+      'the reconciler to adopt the batch',
+      async () => (await em().findOne(ManagedBatch, { inputFileId: file.id })) ?? null,
+      60_000,
+      100,
+    );
     expect(east.batches.size + west.batches.size).toBe(upstreamBefore + 1);
     expect(adopted.ownerKeyId ?? null).toBeNull(); // made by the master key, owned as the intent says
     const seen = await client().batches.retrieve(adopted.id);
@@ -190,7 +223,12 @@ describe.each([
     west.finishAll();
     await until('its cost recorded', async () => (await em().findOneOrFail(ManagedBatch, { id: adopted.id })).costRecorded, 60_000, 100);
     expect(await em().count(SpendRecord, { batchId: adopted.id })).toBe(1);
-    await until('its webhook delivered', async () => receiver.hooks.some((h) => h.body.data.batch_id === adopted.id && h.answered === 200), 60_000, 100);
+    await until(
+      'its webhook delivered',
+      async () => receiver.hooks.some((h) => h.body.data.batch_id === adopted.id && h.answered === 200),
+      60_000,
+      100,
+    );
     await expectNothingLeftBehind();
   });
 
@@ -200,9 +238,19 @@ describe.each([
     receiver.setMode('fail');
     east.finishAll();
     west.finishAll();
-    await until('a first failed delivery', () => receiver.hooks.some((h) => h.body.data.batch_id === batch.id && h.answered === 500), 60_000, 50);
+    await until(
+      'a first failed delivery',
+      () => receiver.hooks.some((h) => h.body.data.batch_id === batch.id && h.answered === 500),
+      60_000,
+      50,
+    );
     receiver.setMode('hold'); // the retry arrives and hangs: the kill lands during it
-    await until('the retry in flight', () => receiver.hooks.some((h) => h.body.data.batch_id === batch.id && h.answered === 'held'), 60_000, 50);
+    await until(
+      'the retry in flight',
+      () => receiver.hooks.some((h) => h.body.data.batch_id === batch.id && h.answered === 'held'),
+      60_000,
+      50,
+    );
     const row = await em().findOneOrFail(WebhookDelivery, { subjectId: batch.id });
     expect(row.deliveredAt ?? null).toBeNull();
     // Kill the replica that holds the delivery's lease (its pid is part of the lease owner).
@@ -211,12 +259,22 @@ describe.each([
     await kill(victim);
     receiver.setMode('ok');
     await restart(victim);
-    const ok = await until('the webhook delivered', () => receiver.hooks.find((h) => h.body.data.batch_id === batch.id && h.answered === 200), 60_000, 100);
+    const ok = await until(
+      'the webhook delivered',
+      () => receiver.hooks.find((h) => h.body.data.batch_id === batch.id && h.answered === 200),
+      60_000,
+      100,
+    );
     const attempts = receiver.hooks.filter((h) => h.body.data.batch_id === batch.id);
     expect(attempts.length).toBeGreaterThanOrEqual(3);
     expect(new Set(attempts.map((h) => h.delivery))).toEqual(new Set([ok.delivery]));
     // The receiver answers before the sender records the delivery: wait for the record.
-    await until('the delivery recorded', async () => ((await em().findOneOrFail(WebhookDelivery, { subjectId: batch.id })).deliveredAt ?? 0) > 0, 30_000, 50);
+    await until(
+      'the delivery recorded',
+      async () => ((await em().findOneOrFail(WebhookDelivery, { subjectId: batch.id })).deliveredAt ?? 0) > 0,
+      30_000,
+      50,
+    );
     await expectNothingLeftBehind();
   });
 

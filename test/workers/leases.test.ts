@@ -25,9 +25,22 @@ describe.each(DATABASES)('batch leases (%s)', (kind) => {
       const id = newBatchId();
       ids.push(id);
       em.create(ManagedBatch, {
-        id, ownerKeyId: null, ownerUserId: null, ownerTeamId: null, inputFileId: 'file-x', deploymentId: 'd', modelGroup: 'g',
-        providerBatchId: `raw-${id}`, status: 'in_progress', endpoint: '/v1/chat/completions', createdAt: 1, terminal: false,
-        snapshot: {}, updatedAt: 1, nextPollAt: 0, ...fields,
+        id,
+        ownerKeyId: null,
+        ownerUserId: null,
+        ownerTeamId: null,
+        inputFileId: 'file-x',
+        deploymentId: 'd',
+        modelGroup: 'g',
+        providerBatchId: `raw-${id}`,
+        status: 'in_progress',
+        endpoint: '/v1/chat/completions',
+        createdAt: 1,
+        terminal: false,
+        snapshot: {},
+        updatedAt: 1,
+        nextPollAt: 0,
+        ...fields,
       });
     }
     await em.flush();
@@ -39,7 +52,9 @@ describe.each(DATABASES)('batch leases (%s)', (kind) => {
     await clear();
     const ids = await seed(40);
     const now = Date.now();
-    const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => claimDueBatches(db.em(), db.dialect, `owner-${i}`, now, 60_000, 7)));
+    const claims = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => claimDueBatches(db.em(), db.dialect, `owner-${i}`, now, 60_000, 7)),
+    );
     const all = claims.flat();
     expect(new Set(all).size).toBe(all.length);
     expect(all.length).toBe(40);

@@ -20,7 +20,11 @@ describe.each(DATABASES)('pending replica deletes and the janitor (%s)', (db) =>
   });
   const em = () => s.gateway.db.em();
   const upload = async (name: string) =>
-    s.client.files.create({ file: await toFile(Buffer.from(chatJsonl(2, 'gpt-4o-batch', name)), `${name}.jsonl`), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never);
+    s.client.files.create({
+      file: await toFile(Buffer.from(chatJsonl(2, 'gpt-4o-batch', name)), `${name}.jsonl`),
+      purpose: 'batch',
+      target_model_names: 'gpt-4o-batch',
+    } as never);
 
   it('deletes the file at once and retries the copy that failed until the provider confirms', async () => {
     const file = await upload('retried');

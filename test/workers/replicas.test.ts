@@ -27,7 +27,11 @@ describe('two replicas share the batches through database leases (postgresql)', 
   const procs: SluiceProcess[] = [];
 
   beforeAll(async () => {
-    emu = await startAzureEmulator({ apiKey: AZURE_KEY, deployments: ['gpt-4o-east'], timing: { validatingMs: 400, inProgressMs: 1200, finalizingMs: 500, cancellingMs: 300 } });
+    emu = await startAzureEmulator({
+      apiKey: AZURE_KEY,
+      deployments: ['gpt-4o-east'],
+      timing: { validatingMs: 400, inProgressMs: 1200, finalizingMs: 500, cancellingMs: 300 },
+    });
     tdb = await createTestDatabase('postgresql');
     const config = writeConfig({
       model_list: [
@@ -37,7 +41,12 @@ describe('two replicas share the batches through database leases (postgresql)', 
           model_info: { mode: 'batch', id: 'east', input_cost_per_token_batches: 0.00000125, output_cost_per_token_batches: 0.000005 },
         },
       ],
-      general_settings: { master_key: MASTER, batch_poll_interval_seconds: POLL_MS / 1000, batch_finalizing_poll_interval_seconds: FINALIZING_MS / 1000, batch_lease_seconds: 5 },
+      general_settings: {
+        master_key: MASTER,
+        batch_poll_interval_seconds: POLL_MS / 1000,
+        batch_finalizing_poll_interval_seconds: FINALIZING_MS / 1000,
+        batch_lease_seconds: 5,
+      },
     });
     procs.push(await spawnSluice(config, tdb.url)); // migrates first
     procs.push(await spawnSluice(config, tdb.url));
@@ -51,17 +60,34 @@ describe('two replicas share the batches through database leases (postgresql)', 
   });
 
   it(`follows ${BATCHES} batches to the end, each polled by one replica at a time and billed once`, async () => {
-    const gen = await fetch(`${procs[0].url}/key/generate`, { method: 'POST', headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' }, body: '{}' });
+    const gen = await fetch(`${procs[0].url}/key/generate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
     const key = (await gen.json()) as { key: string; token: string };
     const clients = procs.map((p) => new OpenAI({ baseURL: `${p.url}/v1`, apiKey: key.key, maxRetries: 0 }));
     const jsonl = chatJsonl(3, 'gpt-4o-batch', 'rep');
-    const file = await clients[0].files.create({ file: await toFile(Buffer.from(jsonl), 'rep.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never);
+    const file = await clients[0].files.create({
+      file: await toFile(Buffer.from(jsonl), 'rep.jsonl'),
+      purpose: 'batch',
+      target_model_names: 'gpt-4o-batch',
+    } as never);
     // Created through both replicas; nobody retrieves: only the trackers follow them.
     const ids = await Promise.all(
-      Array.from({ length: BATCHES }, async (_, i) => (await clients[i % 2].batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).id),
+      Array.from(
+        { length: BATCHES },
+        async (_, i) =>
+          (await clients[i % 2].batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).id,
+      ),
     );
 
-    await until(`all ${BATCHES} batches accounted for`, async () => (await db!.em().count(ManagedBatch, { id: { $in: ids }, terminal: true, costRecorded: true })) === BATCHES, 60_000, 100);
+    await until(
+      `all ${BATCHES} batches accounted for`,
+      async () => (await db!.em().count(ManagedBatch, { id: { $in: ids }, terminal: true, costRecorded: true })) === BATCHES,
+      60_000,
+      100,
+    );
 
     const rows = await db!.em().find(ManagedBatch, { id: { $in: ids } });
     expect(rows.every((r) => r.status === 'completed')).toBe(true);
@@ -80,7 +106,9 @@ describe('two replicas share the batches through database leases (postgresql)', 
     let pairs = 0;
     let closest = Infinity;
     for (const r of rows) {
-      const at = batchGets(emu, r.providerBatchId).map((g) => g.at).sort((a, b) => a - b);
+      const at = batchGets(emu, r.providerBatchId)
+        .map((g) => g.at)
+        .sort((a, b) => a - b);
       expect(at.length).toBeGreaterThanOrEqual(1);
       polls += at.length;
       pairs += at.length - 1;
@@ -101,6 +129,8 @@ describe('two replicas share the batches through database leases (postgresql)', 
     }
     const finished = procs.flatMap((p) => p.logs.filter((l) => l.event === 'batch_finished').map((l) => l.batch_id));
     expect(finished.sort()).toEqual([...ids].sort());
-    console.log(`[replicas] ${BATCHES} batches, ${polls} upstream polls, closest two polls of one batch ${closest} ms apart, status changes seen per replica ${JSON.stringify(changes.map((c) => c.length))}, total spend ${spend}`);
+    console.log(
+      `[replicas] ${BATCHES} batches, ${polls} upstream polls, closest two polls of one batch ${closest} ms apart, status changes seen per replica ${JSON.stringify(changes.map((c) => c.length))}, total spend ${spend}`,
+    );
   });
 });

@@ -66,31 +66,45 @@ describe.each(DATABASES)('batch tracker, cost, budgets, events and metrics (%s)'
     const r = await row(id);
     return { emu: emulatorOf(r.deploymentId), raw: r.providerBatchId };
   }
-  const settled = (id: string) => until(`batch ${id} accounted for`, async () => {
-    const r = await row(id);
-    return r.terminal && r.costRecorded ? r : null;
-  });
+  const settled = (id: string) =>
+    until(`batch ${id} accounted for`, async () => {
+      const r = await row(id);
+      return r.terminal && r.costRecorded ? r : null;
+    });
   const statusIs = (id: string, status: string) => until(`batch ${id} ${status} in sluice`, async () => (await row(id)).status === status);
 
   async function newKey(body: Record<string, unknown> = {}) {
-    const res = await fetch(`${s.url}/key/generate`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${s.url}/key/generate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(res.status).toBe(200);
     const info = (await res.json()) as { key: string; token: string };
     return { secret: info.key, id: info.token, client: s.clientFor(info.key) };
   }
   async function newTeam(maxBudget?: number) {
-    const res = await fetch(`${s.url}/team/new`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ max_budget: maxBudget ?? null }) });
+    const res = await fetch(`${s.url}/team/new`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ max_budget: maxBudget ?? null }),
+    });
     expect(res.status).toBe(200);
     return ((await res.json()) as { team_id: string }).team_id;
   }
   async function uploadAndCreate(client: OpenAI, jsonl: string) {
-    const file = await client.files.create({ file: await toFile(Buffer.from(jsonl), 'in.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never);
+    const file = await client.files.create({
+      file: await toFile(Buffer.from(jsonl), 'in.jsonl'),
+      purpose: 'batch',
+      target_model_names: 'gpt-4o-batch',
+    } as never);
     const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
     return { file, batch };
   }
   const spendOf = async (keyId: string) => Number((await em().findOneOrFail(VirtualKey, { id: keyId })).spend);
   const teamSpend = async (teamId: string) => Number((await em().findOneOrFail(Team, { id: teamId })).spend);
-  const events = (name: string, batchId: string) => s.logs.map((l) => JSON.parse(l)).filter((e) => e.event === name && e.batch_id === batchId);
+  const events = (name: string, batchId: string) =>
+    s.logs.map((l) => JSON.parse(l)).filter((e) => e.event === name && e.batch_id === batchId);
 
   it('follows a batch to completed with no retrieve, records its exact cost once, and tells the logs and the webhook', async () => {
     const team = await newTeam();
@@ -137,7 +151,16 @@ describe.each(DATABASES)('batch tracker, cost, budgets, events and metrics (%s)'
     expect(events('batch_status_changed', batch.id).map((e) => e.to)).toEqual(['in_progress', 'finalizing', 'completed']);
     const [finished] = events('batch_finished', batch.id);
     expect(events('batch_finished', batch.id)).toHaveLength(1);
-    expect(finished).toMatchObject({ status: 'completed', model_group: 'gpt-4o-batch', key_id: key.id, team_id: team, billed_requests: 4, input_tokens: expected.input, output_tokens: expected.output, request_counts: { total: 4, completed: 4, failed: 0 } });
+    expect(finished).toMatchObject({
+      status: 'completed',
+      model_group: 'gpt-4o-batch',
+      key_id: key.id,
+      team_id: team,
+      billed_requests: 4,
+      input_tokens: expected.input,
+      output_tokens: expected.output,
+      request_counts: { total: 4, completed: 4, failed: 0 },
+    });
     expect(finished.cost).toBeCloseTo(cost, 15);
     expect(finished.duration_seconds).toBeGreaterThanOrEqual(0);
 
@@ -241,7 +264,11 @@ describe.each(DATABASES)('batch tracker, cost, budgets, events and metrics (%s)'
     const cost = costAt(expectedChatUsage(expensive));
     const team = await newTeam(cost * 1.5);
     const key = await newKey({ team_id: team, max_budget: cost / 2 });
-    const spare = await key.client.files.create({ file: await toFile(Buffer.from(chatJsonl(1)), 'spare.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never);
+    const spare = await key.client.files.create({
+      file: await toFile(Buffer.from(chatJsonl(1)), 'spare.jsonl'),
+      purpose: 'batch',
+      target_model_names: 'gpt-4o-batch',
+    } as never);
     const { batch } = await uploadAndCreate(key.client, expensive);
     (await upstream(batch.id)).emu.finishAll();
     await settled(batch.id);
@@ -254,9 +281,17 @@ describe.each(DATABASES)('batch tracker, cost, budgets, events and metrics (%s)'
       expect(e.code).toBe('budget_exceeded');
       return e.message;
     };
-    const uploadErr = await key.client.files.create({ file: await toFile(Buffer.from(chatJsonl(1)), 'more.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never).catch((e) => e);
+    const uploadErr = await key.client.files
+      .create({
+        file: await toFile(Buffer.from(chatJsonl(1)), 'more.jsonl'),
+        purpose: 'batch',
+        target_model_names: 'gpt-4o-batch',
+      } as never)
+      .catch((e) => e);
     expect(refusal(uploadErr)).toMatch(/^429 Budget exceeded: key spend \$[0-9.e-]+ has reached max_budget \$[0-9.e-]+$/);
-    const createErr = await key.client.batches.create({ input_file_id: spare.id, endpoint: '/v1/chat/completions', completion_window: '24h' }).catch((e) => e);
+    const createErr = await key.client.batches
+      .create({ input_file_id: spare.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+      .catch((e) => e);
     refusal(createErr);
     // Reading is still allowed.
     expect((await key.client.batches.retrieve(batch.id)).status).toBe('completed');
@@ -267,10 +302,16 @@ describe.each(DATABASES)('batch tracker, cost, budgets, events and metrics (%s)'
     (await upstream(second.batch.id)).emu.finishAll();
     await settled(second.batch.id);
     expect(await teamSpend(team)).toBeCloseTo(2 * cost, 15);
-    const teamErr = await teammate.client.batches.create({ input_file_id: second.file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }).catch((e) => e);
+    const teamErr = await teammate.client.batches
+      .create({ input_file_id: second.file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+      .catch((e) => e);
     expect(refusal(teamErr)).toMatch(/team spend/);
     // The master key has no budget.
-    await s.client.files.create({ file: await toFile(Buffer.from(chatJsonl(1)), 'admin.jsonl'), purpose: 'batch', target_model_names: 'gpt-4o-batch' } as never);
+    await s.client.files.create({
+      file: await toFile(Buffer.from(chatJsonl(1)), 'admin.jsonl'),
+      purpose: 'batch',
+      target_model_names: 'gpt-4o-batch',
+    } as never);
   });
 
   it('lists spend logs for the master key only, filtered by key, team, batch and dates', async () => {
@@ -284,11 +325,23 @@ describe.each(DATABASES)('batch tracker, cost, budgets, events and metrics (%s)'
     await settled(a.batch.id);
     await settled(b.batch.id);
 
-    const logs = async (query: string, token = MASTER_KEY) => fetch(`${s.url}/spend/logs${query}`, { headers: { authorization: `Bearer ${token}` } });
+    const logs = async (query: string, token = MASTER_KEY) =>
+      fetch(`${s.url}/spend/logs${query}`, { headers: { authorization: `Bearer ${token}` } });
     const byKey = (await (await logs(`?api_key=${key.id}`)).json()) as Record<string, unknown>[];
     expect(byKey).toHaveLength(1);
     const expected = expectedChatUsage(jsonl);
-    expect(byKey[0]).toMatchObject({ request_id: a.batch.id, batch_id: a.batch.id, api_key: key.id, team_id: team, model_group: 'gpt-4o-batch', requests: 2, failed_requests: 0, prompt_tokens: expected.input, completion_tokens: expected.output, total_tokens: expected.input + expected.output });
+    expect(byKey[0]).toMatchObject({
+      request_id: a.batch.id,
+      batch_id: a.batch.id,
+      api_key: key.id,
+      team_id: team,
+      model_group: 'gpt-4o-batch',
+      requests: 2,
+      failed_requests: 0,
+      prompt_tokens: expected.input,
+      completion_tokens: expected.output,
+      total_tokens: expected.input + expected.output,
+    });
     expect(byKey[0].spend as number).toBeCloseTo(costAt(expected), 15);
     expect(await (await logs(`?api_key=${key.secret}`)).json()).toEqual(byKey);
     expect(await (await logs(`?team_id=${team}`)).json()).toEqual(byKey);
@@ -324,8 +377,22 @@ describe.each(DATABASES)('batch tracker, cost, budgets, events and metrics (%s)'
     expect(value(/^sluice_file_upload_bytes_total\{model_group="gpt-4o-batch"\} (\d+)$/m)).toBeGreaterThan(0);
     expect(value(/^sluice_batches_finished_total\{model_group="gpt-4o-batch",status="completed"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
     const deployment = (await row(batch.id)).deploymentId;
-    expect(value(new RegExp(`^sluice_upstream_request_duration_seconds_count\\{deployment="${deployment}",method="GET",route="/batches/\\{id\\}",status="200"\\} (\\d+)$`, 'm'))).toBeGreaterThanOrEqual(1);
-    expect(value(new RegExp(`^sluice_upstream_errors_total\\{deployment="${deployment}",method="GET",route="/batches/\\{id\\}",status="503"\\} (\\d+)$`, 'm'))).toBeGreaterThanOrEqual(1);
+    expect(
+      value(
+        new RegExp(
+          `^sluice_upstream_request_duration_seconds_count\\{deployment="${deployment}",method="GET",route="/batches/\\{id\\}",status="200"\\} (\\d+)$`,
+          'm',
+        ),
+      ),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      value(
+        new RegExp(
+          `^sluice_upstream_errors_total\\{deployment="${deployment}",method="GET",route="/batches/\\{id\\}",status="503"\\} (\\d+)$`,
+          'm',
+        ),
+      ),
+    ).toBeGreaterThanOrEqual(1);
     const spent = await em().find(SpendRecord, { modelGroup: 'gpt-4o-batch' });
     const total = spent.reduce((n, r) => n + Number(r.cost), 0);
     expect(value(/^sluice_spend_usd\{model_group="gpt-4o-batch"\} ([0-9.e-]+)$/m)).toBeCloseTo(total, 12);

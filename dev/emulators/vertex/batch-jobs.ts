@@ -46,7 +46,13 @@ export interface JobTiming {
   cancellingMs: number;
 }
 
-const TERMINAL = new Set<JobState>(['JOB_STATE_SUCCEEDED', 'JOB_STATE_PARTIALLY_SUCCEEDED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED', 'JOB_STATE_EXPIRED']);
+const TERMINAL = new Set<JobState>([
+  'JOB_STATE_SUCCEEDED',
+  'JOB_STATE_PARTIALLY_SUCCEEDED',
+  'JOB_STATE_FAILED',
+  'JOB_STATE_CANCELLED',
+  'JOB_STATE_EXPIRED',
+]);
 
 export class JobEngine {
   /** Keyed by the numeric job ID. */
@@ -69,15 +75,16 @@ export class JobEngine {
       throw new GoogleApiError(403, `Permission denied on resource project ${project} (location ${location}).`);
     }
     const method = ctx.req.method ?? 'GET';
-    if (!id && method === 'POST') return this.create(ctx.res, await readJsonBody(ctx.req)), true;
-    if (!id && method === 'GET') return this.list(ctx.res, ctx.url), true;
-    if (id && cancel && method === 'POST') return this.cancel(ctx.res, id), true;
-    if (id && method === 'GET') return sendGoogleJson(ctx.res, 200, this.get(id)), true;
+    if (!id && method === 'POST') return (this.create(ctx.res, await readJsonBody(ctx.req)), true);
+    if (!id && method === 'GET') return (this.list(ctx.res, ctx.url), true);
+    if (id && cancel && method === 'POST') return (this.cancel(ctx.res, id), true);
+    if (id && method === 'GET') return (sendGoogleJson(ctx.res, 200, this.get(id)), true);
     if (id && method === 'DELETE') {
       const job = this.get(id);
-      if (!TERMINAL.has(job.state)) throw new GoogleApiError(400, `The BatchPredictionJob cannot be deleted because it is in state ${job.state}.`);
+      if (!TERMINAL.has(job.state))
+        throw new GoogleApiError(400, `The BatchPredictionJob cannot be deleted because it is in state ${job.state}.`);
       this.jobs.delete(id);
-      return sendGoogleJson(ctx.res, 200, { name: `${job.name}/operations/delete`, done: true }), true;
+      return (sendGoogleJson(ctx.res, 200, { name: `${job.name}/operations/delete`, done: true }), true);
     }
     throw new GoogleApiError(404, 'Not found.');
   }
@@ -95,7 +102,8 @@ export class JobEngine {
     if (this.opts.models && !this.opts.models.includes(modelId)) throw new GoogleApiError(404, `Publisher Model \`${model}\` not found.`);
     const input = body.inputConfig as EmulatedJob['inputConfig'] | undefined;
     const output = body.outputConfig as EmulatedJob['outputConfig'] | undefined;
-    if (input?.instancesFormat !== 'jsonl' || !input.gcsSource?.uris?.length) throw new GoogleApiError(400, 'inputConfig must be jsonl with gcsSource.uris.');
+    if (input?.instancesFormat !== 'jsonl' || !input.gcsSource?.uris?.length)
+      throw new GoogleApiError(400, 'inputConfig must be jsonl with gcsSource.uris.');
     if (!input.gcsSource.uris.every((u) => u.startsWith('gs://'))) throw new GoogleApiError(400, 'gcsSource.uris must be gs:// URIs.');
     if (output?.predictionsFormat !== 'jsonl' || !output.gcsDestination?.outputUriPrefix?.startsWith('gs://')) {
       throw new GoogleApiError(400, 'outputConfig must be jsonl with a gs:// gcsDestination.outputUriPrefix.');
@@ -130,7 +138,8 @@ export class JobEngine {
 
   private cancel(res: ServerResponse, id: string): void {
     const job = this.get(id);
-    if (TERMINAL.has(job.state)) throw new GoogleApiError(400, `The BatchPredictionJob cannot be cancelled because it is in state ${job.state}.`);
+    if (TERMINAL.has(job.state))
+      throw new GoogleApiError(400, `The BatchPredictionJob cannot be cancelled because it is in state ${job.state}.`);
     if (job.state !== 'JOB_STATE_CANCELLING') {
       this.setState(job, 'JOB_STATE_CANCELLING');
       this.schedule(id, this.opts.timing.cancellingMs);
@@ -196,7 +205,11 @@ export class JobEngine {
     }
     if (state === 'JOB_STATE_SUCCEEDED' && failed > 0 && this.opts.partialSuccess) state = 'JOB_STATE_PARTIALLY_SUCCEEDED';
     if (state !== 'JOB_STATE_FAILED') {
-      job.completionStats = { successfulCount: String(done - failed), failedCount: String(failed), incompleteCount: String(lines.length - done) };
+      job.completionStats = {
+        successfulCount: String(done - failed),
+        failedCount: String(failed),
+        incompleteCount: String(lines.length - done),
+      };
     }
     job.endTime = now.toISOString();
     this.setState(job, state);

@@ -50,7 +50,9 @@ export class GcsStore {
   }
 
   list(bucket: string, prefix = ''): GcsObject[] {
-    return [...this.objects.values()].filter((o) => o.bucket === bucket && o.name.startsWith(prefix)).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.objects.values()]
+      .filter((o) => o.bucket === bucket && o.name.startsWith(prefix))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** Answers a request under /storage/v1 or /upload/storage/v1; false when the path is not GCS's. */
@@ -64,15 +66,17 @@ export class GcsStore {
       const type = url.searchParams.get('uploadType');
       const onlyIfNew = url.searchParams.get('ifGenerationMatch') === '0';
       const name = url.searchParams.get('name');
-      if (onlyIfNew && name && this.get(bucket, name)) throw new GoogleApiError(412, 'At least one of the pre-conditions you specified did not hold.');
+      if (onlyIfNew && name && this.get(bucket, name))
+        throw new GoogleApiError(412, 'At least one of the pre-conditions you specified did not hold.');
       const uploadId = url.searchParams.get('upload_id');
-      if (method === 'POST' && type === 'resumable' && !uploadId) return this.startResumable(ctx, bucket), true;
-      if (method === 'PUT' && uploadId) return await this.continueResumable(res, uploadId, req.headers['content-range'], await readBody(req)), true;
-      if (method === 'POST' && type === 'multipart') return await this.multipart(ctx, bucket), true;
+      if (method === 'POST' && type === 'resumable' && !uploadId) return (this.startResumable(ctx, bucket), true);
+      if (method === 'PUT' && uploadId)
+        return (await this.continueResumable(res, uploadId, req.headers['content-range'], await readBody(req)), true);
+      if (method === 'POST' && type === 'multipart') return (await this.multipart(ctx, bucket), true);
       if (method === 'POST' && type === 'media') {
         if (!name) throw new GoogleApiError(400, 'Required parameter: name');
         const object = this.put(bucket, name, await readBody(req), String(req.headers['content-type'] ?? 'application/octet-stream'));
-        return sendGoogleJson(res, 200, this.metadata(object)), true;
+        return (sendGoogleJson(res, 200, this.metadata(object)), true);
       }
       throw new GoogleApiError(400, `Unsupported upload: ${method} uploadType=${type}`);
     }
@@ -82,7 +86,7 @@ export class GcsStore {
     const bucket = decodeURIComponent(objectPath[1]);
     if (!objectPath[2]) {
       if (method !== 'GET') throw new GoogleApiError(405, 'Method not allowed.');
-      return this.sendList(res, bucket, url), true;
+      return (this.sendList(res, bucket, url), true);
     }
     const name = decodeURIComponent(objectPath[2]);
     const object = this.get(bucket, name);
@@ -131,7 +135,8 @@ export class GcsStore {
     if (!m) throw new GoogleApiError(400, `Bad Content-Range: ${range}`);
     if (m[1] !== '*') {
       const start = Number(m[2]);
-      if (start !== session.bytes) throw new GoogleApiError(400, `Content-Range starts at ${start} but ${session.bytes} bytes were received.`);
+      if (start !== session.bytes)
+        throw new GoogleApiError(400, `Content-Range starts at ${start} but ${session.bytes} bytes were received.`);
       session.received.push(body);
       session.bytes += body.length;
     }

@@ -102,7 +102,10 @@ export async function startVertexEmulator(options: VertexEmulatorOptions = {}): 
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      const e = error instanceof GoogleApiError ? error : new GoogleApiError(500, `Emulator internal error: ${(error as Error)?.message ?? String(error)}`);
+      const e =
+        error instanceof GoogleApiError
+          ? error
+          : new GoogleApiError(500, `Emulator internal error: ${(error as Error)?.message ?? String(error)}`);
       if (!(error instanceof GoogleApiError)) console.error('vertex emulator: unexpected error', error);
       if (res.headersSent) res.destroy();
       else sendGoogleJson(res, e.status, e.envelope());

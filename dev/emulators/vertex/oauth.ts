@@ -66,7 +66,8 @@ export class TokenIssuer {
     const now = Math.floor(Date.now() / 1000);
     if (typeof claims.iat !== 'number' || typeof claims.exp !== 'number') return 'Invalid JWT: iat and exp are required.';
     if (claims.exp <= now) return 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.';
-    if (claims.exp - claims.iat > 3600 || claims.iat > now + 300) return 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.';
+    if (claims.exp - claims.iat > 3600 || claims.iat > now + 300)
+      return 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.';
     return null;
   }
 }

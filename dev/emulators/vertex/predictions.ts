@@ -23,14 +23,18 @@ export function predict(inputLine: string, model: string, now: Date): Prediction
   try {
     parsed = JSON.parse(inputLine) as Json;
   } catch {
-    return { ok: false, line: JSON.stringify({ status: 'Invalid JSON in the input line.', processed_time: now.toISOString(), request: inputLine }) };
+    return {
+      ok: false,
+      line: JSON.stringify({ status: 'Invalid JSON in the input line.', processed_time: now.toISOString(), request: inputLine }),
+    };
   }
   const request = (parsed.request ?? {}) as Json;
   const processed_time = now.toISOString();
   const text = JSON.stringify(request.contents ?? '');
   const labels = Object.values((request.labels ?? {}) as Record<string, string>);
   if (!Array.isArray(request.contents) || text.includes('[emulate_error]') || labels.some((v) => String(v).startsWith('fail-'))) {
-    const status = 'Bad Request: {"error": {"code": 400, "message": "Request contains an invalid argument.", "status": "INVALID_ARGUMENT"}}';
+    const status =
+      'Bad Request: {"error": {"code": 400, "message": "Request contains an invalid argument.", "status": "INVALID_ARGUMENT"}}';
     return { ok: false, line: JSON.stringify({ status, processed_time, request }) };
   }
   const config = (request.generationConfig ?? {}) as Json;
@@ -62,10 +66,19 @@ export function predict(inputLine: string, model: string, now: Date): Prediction
 function candidate(request: Json, index: number, capped: boolean): Json {
   const text = JSON.stringify(request.contents);
   if (text.includes('[emulate_safety]')) {
-    return { index, finishReason: 'SAFETY', safetyRatings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', blocked: true }] };
+    return {
+      index,
+      finishReason: 'SAFETY',
+      safetyRatings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', blocked: true }],
+    };
   }
-  const calling = ((request.toolConfig as Json | undefined)?.functionCallingConfig ?? {}) as { mode?: string; allowedFunctionNames?: string[] };
-  const declarations = ((request.tools as { functionDeclarations?: { name: string }[] }[] | undefined) ?? []).flatMap((t) => t.functionDeclarations ?? []);
+  const calling = ((request.toolConfig as Json | undefined)?.functionCallingConfig ?? {}) as {
+    mode?: string;
+    allowedFunctionNames?: string[];
+  };
+  const declarations = ((request.tools as { functionDeclarations?: { name: string }[] }[] | undefined) ?? []).flatMap(
+    (t) => t.functionDeclarations ?? [],
+  );
   if (calling.mode === 'ANY' && declarations.length) {
     const name = calling.allowedFunctionNames?.[0] ?? declarations[0].name;
     return { index, content: { role: 'model', parts: [{ functionCall: { name, args: { emulated: true } } }] }, finishReason: 'STOP' };

@@ -23,7 +23,8 @@ export const watchBatch = authedProcedure.input(parseInput(watchBatchInput)).sub
   // The gateway stopping ends the watch too (503/UNAVAILABLE: watch again), so a drain never waits for a watcher.
   const stop = AbortSignal.any([signal, ctx.signal, ctx.gw.stopping].filter((s): s is AbortSignal => !!s));
   const stopped = () => {
-    if (ctx.gw.stopping?.aborted) throw new GatewayError('unavailable', 'The gateway is stopping: watch the batch again', null, 'server_stopping', 1);
+    if (ctx.gw.stopping?.aborted)
+      throw new GatewayError('unavailable', 'The gateway is stopping: watch the batch again', null, 'server_stopping', 1);
   };
   const interval = input.poll_interval_ms ?? DEFAULT_WATCH_INTERVAL_MS;
   let last: string | null = null;

@@ -12,8 +12,12 @@ export const batchesRouter = router({
     const { idempotency_key, sdk_retry, ...body } = input;
     return createBatchOnce(ctx.gw, ctx.principal, body, idempotency_key, { sdkRetry: sdk_retry });
   }),
-  retrieve: authedProcedure.input(parseInput(batchIdInput)).query(({ ctx, input }) => retrieveManagedBatch(ctx.gw, ctx.principal, input.batch_id)),
-  cancel: authedProcedure.input(parseInput(batchIdInput)).mutation(({ ctx, input }) => cancelManagedBatch(ctx.gw, ctx.principal, input.batch_id)),
+  retrieve: authedProcedure
+    .input(parseInput(batchIdInput))
+    .query(({ ctx, input }) => retrieveManagedBatch(ctx.gw, ctx.principal, input.batch_id)),
+  cancel: authedProcedure
+    .input(parseInput(batchIdInput))
+    .mutation(({ ctx, input }) => cancelManagedBatch(ctx.gw, ctx.principal, input.batch_id)),
   list: authedProcedure
     .input(parseInput(listBatchesInput))
     .query(({ ctx, input }) =>

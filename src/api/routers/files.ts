@@ -11,7 +11,9 @@ import { uploadInput, uploadSource } from '../upload-fields.js';
 
 export const filesRouter = router({
   /** Every transport's uploads end here (tRPC's FormData and byte-stream ones too): the fields are checked once, here. */
-  upload: authedProcedure.input(parseInput(uploadInput)).mutation(({ ctx, input }) => uploadManagedFile(ctx.gw, ctx.principal, uploadSource(input), ctx.signal)),
+  upload: authedProcedure
+    .input(parseInput(uploadInput))
+    .mutation(({ ctx, input }) => uploadManagedFile(ctx.gw, ctx.principal, uploadSource(input), ctx.signal)),
   list: authedProcedure.input(parseInput(listFilesInput)).query(({ ctx, input }) => listManagedFiles(ctx.gw, ctx.principal, input)),
   retrieve: authedProcedure
     .input(parseInput(fileIdInput))
@@ -20,5 +22,7 @@ export const filesRouter = router({
   content: authedProcedure
     .input(parseInput(fileIdInput))
     .query(({ ctx, input }) => managedFileContent(ctx.gw, ctx.principal, input.file_id, ctx.signal)),
-  delete: authedProcedure.input(parseInput(fileIdInput)).mutation(({ ctx, input }) => deleteManagedFile(ctx.gw, ctx.principal, input.file_id)),
+  delete: authedProcedure
+    .input(parseInput(fileIdInput))
+    .mutation(({ ctx, input }) => deleteManagedFile(ctx.gw, ctx.principal, input.file_id)),
 });

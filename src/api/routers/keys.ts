@@ -47,7 +47,8 @@ export const keysRouter = router({
     const self = ctx.principal.keyId;
     if (input.key) {
       const asked = await findKey(ctx.gw, input.key).catch(() => null);
-      if (!asked || asked.id !== self) throw new GatewayError('permission', 'A key may only read its own info', 'key', 'master_key_required');
+      if (!asked || asked.id !== self)
+        throw new GatewayError('permission', 'A key may only read its own info', 'key', 'master_key_required');
     }
     return { key: self, info: toKeyInfo(await findKey(ctx.gw, self)) };
   }),

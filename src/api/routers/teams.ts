@@ -10,7 +10,10 @@ export const teamsRouter = router({
     .input(
       parseInput(
         z.object({
-          team_id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+          team_id: z
+            .string()
+            .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+            .optional(),
           team_alias: name.nullish(),
           models: z.array(modelName).max(MAX_MODEL_NAMES).optional(),
           max_budget: z.number().nonnegative().max(1e12).nullish(),
@@ -19,6 +22,8 @@ export const teamsRouter = router({
       ),
     )
     .mutation(({ ctx, input }) => createTeam(ctx.gw, input)),
-  info: adminProcedure.input(parseInput(z.object({ team_id: text(255).min(1) }))).query(({ ctx, input }) => teamInfo(ctx.gw, input.team_id)),
+  info: adminProcedure
+    .input(parseInput(z.object({ team_id: text(255).min(1) })))
+    .query(({ ctx, input }) => teamInfo(ctx.gw, input.team_id)),
   list: adminProcedure.query(({ ctx }) => listTeams(ctx.gw)),
 });

@@ -11,5 +11,31 @@ import { Team } from './team.js';
 import { VirtualKey } from './virtual-key.js';
 import { WebhookDelivery } from './webhook-delivery.js';
 
-export { BatchCreateIntent, FileLayoutChunk, FileReplica, IdempotencyRecord, ManagedBatch, ManagedFile, PendingDelete, ProviderObject, SpendRecord, Team, VirtualKey, WebhookDelivery };
-export const entities = [ManagedFile, FileReplica, ManagedBatch, Team, VirtualKey, SpendRecord, ProviderObject, IdempotencyRecord, FileLayoutChunk, WebhookDelivery, PendingDelete, BatchCreateIntent];
+export {
+  BatchCreateIntent,
+  FileLayoutChunk,
+  FileReplica,
+  IdempotencyRecord,
+  ManagedBatch,
+  ManagedFile,
+  PendingDelete,
+  ProviderObject,
+  SpendRecord,
+  Team,
+  VirtualKey,
+  WebhookDelivery,
+};
+export const entities = [
+  ManagedFile,
+  FileReplica,
+  ManagedBatch,
+  Team,
+  VirtualKey,
+  SpendRecord,
+  ProviderObject,
+  IdempotencyRecord,
+  FileLayoutChunk,
+  WebhookDelivery,
+  PendingDelete,
+  BatchCreateIntent,
+];

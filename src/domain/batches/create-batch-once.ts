@@ -18,7 +18,13 @@ const KEY_TTL_SECONDS = 24 * 3600;
  * second one running and billing upstream. A key reused for a different request, or while the first is still
  * in flight, is a 409. Keys are per caller and forgotten after 24 h.
  */
-export async function createBatchOnce(gw: Gateway, principal: Principal, input: CreateBatchInput, idempotencyKey?: string, opts: CreateBatchOptions = {}): Promise<BatchObject> {
+export async function createBatchOnce(
+  gw: Gateway,
+  principal: Principal,
+  input: CreateBatchInput,
+  idempotencyKey?: string,
+  opts: CreateBatchOptions = {},
+): Promise<BatchObject> {
   if (!idempotencyKey) return createManagedBatch(gw, principal, input, opts);
   const scope = `${callerScope(principal)}:${idempotencyKey}`;
   const requestHash = hashCreateRequest(input);

@@ -10,7 +10,15 @@ import { providerFor, type Gateway } from '../gateway.js';
 import { findVisibleFile } from '../files/find-file.js';
 import { rankDeployments } from '../routing/pick-deployment.js';
 import { fromProviderError, isTransient } from '../upstream-error.js';
-import { assertNoReservedMetadata, failIntent, hashCreateRequest, leaveToReconciler, recordAttempt, startIntent, taggedMetadata } from './create-intent.js';
+import {
+  assertNoReservedMetadata,
+  failIntent,
+  hashCreateRequest,
+  leaveToReconciler,
+  recordAttempt,
+  startIntent,
+  taggedMetadata,
+} from './create-intent.js';
 import { findIntentUpstream, findRetriedCreate } from './reconcile-intent.js';
 import { storeCreatedBatch } from './store-created-batch.js';
 import type { BatchObject } from './translate-batch.js';
@@ -44,7 +52,12 @@ let turn = 0;
  * same request gets the first attempt's batch. A caller that goes away mid-create does not stop it: the batch is
  * kept, recorded and billed, and the SDK's retry (or a list) finds it.
  */
-export async function createManagedBatch(gw: Gateway, principal: Principal, input: CreateBatchInput, opts: CreateBatchOptions = {}): Promise<BatchObject> {
+export async function createManagedBatch(
+  gw: Gateway,
+  principal: Principal,
+  input: CreateBatchInput,
+  opts: CreateBatchOptions = {},
+): Promise<BatchObject> {
   assertNoReservedMetadata(input);
   await assertWithinBudget(gw, principal);
   const em = gw.em();
@@ -53,13 +66,18 @@ export async function createManagedBatch(gw: Gateway, principal: Principal, inpu
     throw invalidRequest(`File ${file.id} is not a batch input file`, 'input_file_id');
   }
   if (file.endpoint && file.endpoint !== input.endpoint) {
-    throw invalidRequest(`The file's requests use ${file.endpoint} but the batch endpoint is ${input.endpoint}`, 'endpoint', 'url_mismatch');
+    throw invalidRequest(
+      `The file's requests use ${file.endpoint} but the batch endpoint is ${input.endpoint}`,
+      'endpoint',
+      'url_mismatch',
+    );
   }
   const replicas = await em.find(FileReplica, { fileId: file.id });
   const usable = replicas.filter((r) => mayUseGroup(principal, r.modelGroup) && gw.config.deployments.some((d) => d.id === r.deploymentId));
   if (usable.length === 0) {
     const denied = replicas.find((r) => !mayUseGroup(principal, r.modelGroup));
-    if (denied) throw new GatewayError('permission', `This key may not use model group '${denied.modelGroup}'`, 'input_file_id', 'model_not_allowed');
+    if (denied)
+      throw new GatewayError('permission', `This key may not use model group '${denied.modelGroup}'`, 'input_file_id', 'model_not_allowed');
     throw new GatewayError('unavailable', 'No configured deployment holds this file any more', 'input_file_id', 'deployment_unavailable');
   }
   if (opts.sdkRetry) {
@@ -85,7 +103,11 @@ export async function createManagedBatch(gw: Gateway, principal: Principal, inpu
     let upstream: ProviderBatch;
     await recordAttempt(gw, intent, deploymentId, REQUEST_LEASE_OWNER);
     try {
-      upstream = await providerFor(gw, deploymentId).createBatch({ ...input, input_file_id: replica.providerFileId, metadata: taggedMetadata(intent, input.metadata) });
+      upstream = await providerFor(gw, deploymentId).createBatch({
+        ...input,
+        input_file_id: replica.providerFileId,
+        metadata: taggedMetadata(intent, input.metadata),
+      });
       gw.health.recordSuccess(deploymentId);
     } catch (err) {
       lastError = fromProviderError(err, 'Creating the batch');
@@ -98,7 +120,10 @@ export async function createManagedBatch(gw: Gateway, principal: Principal, inpu
         throw lastError;
       }
       gw.health.recordFailure(deploymentId, lastError.retryAfter);
-      gw.log.warn({ event: 'batch_create_failover', deployment: deploymentId, error: lastError.message }, 'batch create failed; trying next deployment');
+      gw.log.warn(
+        { event: 'batch_create_failover', deployment: deploymentId, error: lastError.message },
+        'batch create failed; trying next deployment',
+      );
       continue;
     }
     return storeOrCancel(gw, intent, replica, upstream);
@@ -117,7 +142,12 @@ function answerMayBeLost(err: unknown): boolean {
  * Not found: the provider made nothing, so the next deployment may be tried. The search itself failing: stop
  * here and leave the intent to the reconciler (trying elsewhere could make a second batch).
  */
-async function adoptIfCreated(gw: Gateway, intent: BatchCreateIntent, replica: FileReplica, cause: GatewayError): Promise<BatchObject | null> {
+async function adoptIfCreated(
+  gw: Gateway,
+  intent: BatchCreateIntent,
+  replica: FileReplica,
+  cause: GatewayError,
+): Promise<BatchObject | null> {
   let found: ProviderBatch[];
   try {
     found = await findIntentUpstream(gw, intent, replica.deploymentId);
@@ -126,7 +156,10 @@ async function adoptIfCreated(gw: Gateway, intent: BatchCreateIntent, replica: F
     throw cause;
   }
   if (found.length === 0) return null;
-  gw.log.warn({ event: 'batch_create_answer_lost', intent: intent.id, deployment: replica.deploymentId }, 'the provider made the batch but its answer was lost; adopting it');
+  gw.log.warn(
+    { event: 'batch_create_answer_lost', intent: intent.id, deployment: replica.deploymentId },
+    'the provider made the batch but its answer was lost; adopting it',
+  );
   return storeCreatedBatch(gw, intent, replica.deploymentId, replica.modelGroup, found[0]);
 }
 

@@ -22,8 +22,16 @@ export function callerScope(principal: Principal): string {
 
 /** The request's identity: its fields in a fixed order (metadata keys sorted). */
 export function hashCreateRequest(input: CreateBatchInput): string {
-  const metadata = input.metadata ? Object.fromEntries(Object.entries(input.metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : null;
-  const canonical = JSON.stringify([input.input_file_id, input.endpoint, input.completion_window, metadata, input.output_expires_after ?? null]);
+  const metadata = input.metadata
+    ? Object.fromEntries(Object.entries(input.metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    : null;
+  const canonical = JSON.stringify([
+    input.input_file_id,
+    input.endpoint,
+    input.completion_window,
+    metadata,
+    input.output_expires_after ?? null,
+  ]);
   return createHash('sha256').update(canonical).digest('hex');
 }
 
@@ -37,7 +45,10 @@ export function assertNoReservedMetadata(input: CreateBatchInput): void {
  * The metadata sent upstream: the caller's, plus the tag when there is room. A caller already using all 16
  * pairs gets its metadata unchanged and an untagged intent (matched upstream by input file and metadata).
  */
-export function taggedMetadata(intent: BatchCreateIntent, metadata: Record<string, string> | null | undefined): Record<string, string> | null | undefined {
+export function taggedMetadata(
+  intent: BatchCreateIntent,
+  metadata: Record<string, string> | null | undefined,
+): Record<string, string> | null | undefined {
   if (!intent.tagged) return metadata;
   return { ...(metadata ?? {}), [INTENT_METADATA_KEY]: intent.id };
 }
@@ -57,7 +68,14 @@ export function withoutTag(metadata: Record<string, string> | null | undefined):
  * Written before the provider is called, with the first deployment to try (one write on the create's path); the
  * creating request holds its lease while it works.
  */
-export async function startIntent(gw: Gateway, principal: Principal, inputFileId: string, input: CreateBatchInput, leaseOwner: string, firstDeploymentId: string): Promise<BatchCreateIntent> {
+export async function startIntent(
+  gw: Gateway,
+  principal: Principal,
+  inputFileId: string,
+  input: CreateBatchInput,
+  leaseOwner: string,
+  firstDeploymentId: string,
+): Promise<BatchCreateIntent> {
   const em = gw.em();
   const now = Date.now();
   const intent = em.create(BatchCreateIntent, {
@@ -87,7 +105,9 @@ export async function recordAttempt(gw: Gateway, intent: BatchCreateIntent, depl
   if (intent.deployments.at(-1) === deploymentId) return; // the first one, recorded by startIntent
   intent.deployments = [...intent.deployments, deploymentId];
   intent.leaseUntil = Date.now() + attemptLeaseMs(gw, deploymentId);
-  await gw.em().nativeUpdate(BatchCreateIntent, { id: intent.id }, { deployments: intent.deployments, leaseOwner, leaseUntil: intent.leaseUntil });
+  await gw
+    .em()
+    .nativeUpdate(BatchCreateIntent, { id: intent.id }, { deployments: intent.deployments, leaseOwner, leaseUntil: intent.leaseUntil });
 }
 
 /** An attempt's lease: the deployment's timeout plus a margin. */
@@ -97,7 +117,9 @@ function attemptLeaseMs(gw: Gateway, deploymentId: string): number {
 
 /** Nothing was created upstream (every attempt was refused, or what was created got cancelled). */
 export async function failIntent(gw: Gateway, intentId: string): Promise<void> {
-  await gw.em().nativeUpdate(BatchCreateIntent, { id: intentId, state: 'pending' }, { state: 'failed', leaseOwner: null, leaseUntil: null });
+  await gw
+    .em()
+    .nativeUpdate(BatchCreateIntent, { id: intentId, state: 'pending' }, { state: 'failed', leaseOwner: null, leaseUntil: null });
 }
 
 /** The answer may have been lost: leave the intent to the reconciler now (its lease ends at once). */

@@ -34,5 +34,8 @@ export async function listManagedBatches(gw: Gateway, principal: Principal, inpu
     disableIdentityMap: true,
   });
   const { rows, hasMore } = splitPage(found, limit);
-  return listPage(rows.map((r) => r.snapshot as unknown as BatchObject), hasMore);
+  return listPage(
+    rows.map((r) => r.snapshot as unknown as BatchObject),
+    hasMore,
+  );
 }

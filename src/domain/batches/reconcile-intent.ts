@@ -34,7 +34,12 @@ export async function findIntentUpstream(gw: Gateway, intent: BatchCreateIntent,
     const { data, has_more } = await provider.listBatches({ after, limit: 100 });
     for (const b of data) {
       const metadata = (b.metadata as Record<string, string> | null | undefined) ?? {};
-      if (intent.tagged ? metadata[INTENT_METADATA_KEY] === intent.id : b.input_file_id === providerFileId && JSON.stringify(sorted(metadata)) === wanted) found.push(b);
+      if (
+        intent.tagged
+          ? metadata[INTENT_METADATA_KEY] === intent.id
+          : b.input_file_id === providerFileId && JSON.stringify(sorted(metadata)) === wanted
+      )
+        found.push(b);
     }
     const oldest = data.at(-1);
     if (!has_more || !oldest || (typeof oldest.created_at === 'number' && oldest.created_at < since)) break;
@@ -60,19 +65,38 @@ export async function reconcileIntent(gw: Gateway, intentId: string): Promise<Ba
   }
   if (found.length === 0) {
     await failIntent(gw, intent.id);
-    gw.log.info({ event: 'batch_intent_failed', intent: intent.id, deployments: intent.deployments.length }, 'batch create intent settled: nothing was created upstream');
+    gw.log.info(
+      { event: 'batch_intent_failed', intent: intent.id, deployments: intent.deployments.length },
+      'batch create intent settled: nothing was created upstream',
+    );
     return null;
   }
   const [first, ...extra] = found;
   const deployment = gw.config.deployments.find((d) => d.id === first.deploymentId);
-  const group = deployment?.modelGroup ?? (await gw.em().findOne(FileReplica, { fileId: intent.inputFileId, deploymentId: first.deploymentId }))?.modelGroup ?? 'unknown';
+  const group =
+    deployment?.modelGroup ??
+    (await gw.em().findOne(FileReplica, { fileId: intent.inputFileId, deploymentId: first.deploymentId }))?.modelGroup ??
+    'unknown';
   const object = await storeCreatedBatch(gw, intent, first.deploymentId, group, first.batch);
-  gw.log.warn({ event: 'batch_adopted', batch_id: object.id, intent: intent.id }, 'a batch created upstream without its answer reaching us was found and adopted');
+  gw.log.warn(
+    { event: 'batch_adopted', batch_id: object.id, intent: intent.id },
+    'a batch created upstream without its answer reaching us was found and adopted',
+  );
   for (const e of extra) {
     await providerFor(gw, e.deploymentId)
       .cancelBatch(e.batch.id)
-      .then(() => gw.log.warn({ event: 'batch_duplicate_cancelled', intent: intent.id, deployment: e.deploymentId }, 'a second upstream batch of one create was cancelled'))
-      .catch((err: unknown) => gw.log.error({ event: 'batch_duplicate_cancel_failed', intent: intent.id, deployment: e.deploymentId, error: (err as Error).message }, 'could not cancel a second upstream batch of one create'));
+      .then(() =>
+        gw.log.warn(
+          { event: 'batch_duplicate_cancelled', intent: intent.id, deployment: e.deploymentId },
+          'a second upstream batch of one create was cancelled',
+        ),
+      )
+      .catch((err: unknown) =>
+        gw.log.error(
+          { event: 'batch_duplicate_cancel_failed', intent: intent.id, deployment: e.deploymentId, error: (err as Error).message },
+          'could not cancel a second upstream batch of one create',
+        ),
+      );
   }
   return object;
 }
@@ -80,11 +104,13 @@ export async function reconcileIntent(gw: Gateway, intentId: string): Promise<Ba
 /** Takes an intent's lease if nobody holds it (an expired lease counts as none). */
 export async function claimIntent(gw: Gateway, intentId: string, owner: string): Promise<boolean> {
   const now = Date.now();
-  const changed = await gw.em().nativeUpdate(
-    BatchCreateIntent,
-    { id: intentId, state: 'pending', $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] },
-    { leaseOwner: owner, leaseUntil: now + gw.config.tracking.leaseMs },
-  );
+  const changed = await gw
+    .em()
+    .nativeUpdate(
+      BatchCreateIntent,
+      { id: intentId, state: 'pending', $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] },
+      { leaseOwner: owner, leaseUntil: now + gw.config.tracking.leaseMs },
+    );
   return changed > 0;
 }
 
@@ -94,15 +120,29 @@ export async function claimIntent(gw: Gateway, intentId: string, owner: string):
  * the first attempt made nothing, create anew. While the first attempt is still running elsewhere, waits for it,
  * then answers 409 (the SDK retries that too).
  */
-export async function findRetriedCreate(gw: Gateway, principal: Principal, requestHash: string, owner: string): Promise<BatchObject | null> {
+export async function findRetriedCreate(
+  gw: Gateway,
+  principal: Principal,
+  requestHash: string,
+  owner: string,
+): Promise<BatchObject | null> {
   const since = Date.now() - RETRY_WINDOW_MS;
   const scope = callerScope(principal);
   const deadline = Date.now() + WAIT_FOR_FIRST_MS;
   for (;;) {
-    const [intent] = await gw.em().find(BatchCreateIntent, { callerScope: scope, requestHash, createdAt: { $gte: since } }, { orderBy: { createdAt: 'desc' }, limit: 1 });
+    const [intent] = await gw
+      .em()
+      .find(
+        BatchCreateIntent,
+        { callerScope: scope, requestHash, createdAt: { $gte: since } },
+        { orderBy: { createdAt: 'desc' }, limit: 1 },
+      );
     if (!intent || intent.state === 'failed') return null;
     if (intent.state === 'created' && intent.batchId) {
-      gw.log.info({ event: 'batch_create_retry_answered', batch_id: intent.batchId }, 'an SDK retry of a batch create got the first attempt\'s batch');
+      gw.log.info(
+        { event: 'batch_create_retry_answered', batch_id: intent.batchId },
+        "an SDK retry of a batch create got the first attempt's batch",
+      );
       return retrieveManagedBatch(gw, principal, intent.batchId);
     }
     if (await claimIntent(gw, intent.id, owner)) {
@@ -111,7 +151,13 @@ export async function findRetriedCreate(gw: Gateway, principal: Principal, reque
       continue; // settled (failed), or settled by someone else meanwhile: read it again
     }
     if (Date.now() > deadline) {
-      throw new GatewayError('conflict', 'The first attempt of this batch create is still in progress; retry shortly', null, 'request_in_progress', 1);
+      throw new GatewayError(
+        'conflict',
+        'The first attempt of this batch create is still in progress; retry shortly',
+        null,
+        'request_in_progress',
+        1,
+      );
     }
     await sleep(100);
   }

@@ -38,10 +38,23 @@ export async function recordBatchState(gw: Gateway, row: ManagedBatch, upstream:
     gw.batchRoutes.observed(row);
     return stored;
   }
-  Object.assign(row, { status: object.status, snapshot: object, outputFileId: object.output_file_id, errorFileId: object.error_file_id, terminal: TERMINAL_STATUSES.has(object.status) });
+  Object.assign(row, {
+    status: object.status,
+    snapshot: object,
+    outputFileId: object.output_file_id,
+    errorFileId: object.error_file_id,
+    terminal: TERMINAL_STATUSES.has(object.status),
+  });
   gw.batchRoutes.observed(row);
   if (previous !== object.status) {
-    emitEvent(gw, { event: 'batch_status_changed', batch_id: row.id, from: previous, to: object.status, model_group: row.modelGroup, deployment: row.deploymentId });
+    emitEvent(gw, {
+      event: 'batch_status_changed',
+      batch_id: row.id,
+      from: previous,
+      to: object.status,
+      model_group: row.modelGroup,
+      deployment: row.deploymentId,
+    });
   }
   return object;
 }
@@ -52,7 +65,14 @@ export async function recordBatchState(gw: Gateway, row: ManagedBatch, upstream:
  */
 async function settledElsewhere(em: EntityManager, row: ManagedBatch): Promise<BatchObject> {
   const stored = await em.findOneOrFail(ManagedBatch, { id: row.id });
-  Object.assign(row, { status: stored.status, snapshot: stored.snapshot, outputFileId: stored.outputFileId, errorFileId: stored.errorFileId, terminal: stored.terminal, costRecorded: stored.costRecorded });
+  Object.assign(row, {
+    status: stored.status,
+    snapshot: stored.snapshot,
+    outputFileId: stored.outputFileId,
+    errorFileId: stored.errorFileId,
+    terminal: stored.terminal,
+    costRecorded: stored.costRecorded,
+  });
   return stored.snapshot as unknown as BatchObject;
 }
 

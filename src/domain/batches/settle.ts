@@ -11,6 +11,9 @@ export async function settleBatch(gw: Gateway, row: ManagedBatch): Promise<void>
   try {
     await recordBatchCost(gw, row);
   } catch (err) {
-    gw.log.warn({ event: 'batch_cost_deferred', batch_id: row.id, error: (err as Error).message }, 'cost accounting failed; the tracker will retry');
+    gw.log.warn(
+      { event: 'batch_cost_deferred', batch_id: row.id, error: (err as Error).message },
+      'cost accounting failed; the tracker will retry',
+    );
   }
 }

@@ -14,7 +14,13 @@ import { TERMINAL_STATUSES, translateBatch, type BatchObject } from './translate
  * reconciler racing an SDK retry, gets the first one's batch back). Used by a create that got its answer and by
  * the adoption of a batch found upstream after a lost answer.
  */
-export async function storeCreatedBatch(gw: Gateway, intent: BatchCreateIntent, deploymentId: string, modelGroup: string, upstream: ProviderBatch): Promise<BatchObject> {
+export async function storeCreatedBatch(
+  gw: Gateway,
+  intent: BatchCreateIntent,
+  deploymentId: string,
+  modelGroup: string,
+  upstream: ProviderBatch,
+): Promise<BatchObject> {
   const input = intent.request as unknown as CreateBatchInput;
   const now = Date.now();
   const row = {
@@ -47,16 +53,30 @@ export async function storeCreatedBatch(gw: Gateway, intent: BatchCreateIntent, 
   try {
     await gw.em().transactional(async (tx) => {
       await tx.insert(ManagedBatch, row);
-      await tx.nativeUpdate(BatchCreateIntent, { id: intent.id }, { state: 'created', batchId: row.id, leaseOwner: null, leaseUntil: null });
+      await tx.nativeUpdate(
+        BatchCreateIntent,
+        { id: intent.id },
+        { state: 'created', batchId: row.id, leaseOwner: null, leaseUntil: null },
+      );
     });
   } catch (err) {
     if (!(err instanceof UniqueConstraintViolationException)) throw err;
     const existing = await gw.em().findOneOrFail(ManagedBatch, { deploymentId, providerBatchId: upstream.id });
-    await gw.em().nativeUpdate(BatchCreateIntent, { id: intent.id }, { state: 'created', batchId: existing.id, leaseOwner: null, leaseUntil: null });
+    await gw
+      .em()
+      .nativeUpdate(BatchCreateIntent, { id: intent.id }, { state: 'created', batchId: existing.id, leaseOwner: null, leaseUntil: null });
     return existing.snapshot as unknown as BatchObject;
   }
   intent.state = 'created';
   intent.batchId = row.id;
-  emitEvent(gw, { event: 'batch_created', batch_id: row.id, model_group: modelGroup, deployment: deploymentId, input_file_id: intent.inputFileId, key_id: row.ownerKeyId, team_id: row.ownerTeamId });
+  emitEvent(gw, {
+    event: 'batch_created',
+    batch_id: row.id,
+    model_group: modelGroup,
+    deployment: deploymentId,
+    input_file_id: intent.inputFileId,
+    key_id: row.ownerKeyId,
+    team_id: row.ownerTeamId,
+  });
   return object;
 }

@@ -26,13 +26,19 @@ export type BatchObject = ReturnType<typeof shapeBatch>;
  * OpenAI's explicit nulls.
  */
 export async function translateBatch(gw: Gateway, row: ManagedBatch, upstream: ProviderBatch): Promise<BatchObject> {
-  const outputFileId = upstream.output_file_id ? row.outputFileId ?? (await registerOutputFile(gw, row, upstream.output_file_id, 'output')) : null;
-  const errorFileId = upstream.error_file_id ? row.errorFileId ?? (await registerOutputFile(gw, row, upstream.error_file_id, 'error')) : null;
+  const outputFileId = upstream.output_file_id
+    ? (row.outputFileId ?? (await registerOutputFile(gw, row, upstream.output_file_id, 'output')))
+    : null;
+  const errorFileId = upstream.error_file_id
+    ? (row.errorFileId ?? (await registerOutputFile(gw, row, upstream.error_file_id, 'error')))
+    : null;
   return shapeBatch(row, upstream, outputFileId, errorFileId);
 }
 
 function shapeBatch(row: ManagedBatch, upstream: ProviderBatch, outputFileId: string | null, errorFileId: string | null) {
-  const timestamps = Object.fromEntries(TIMESTAMPS.map((k) => [k, typeof upstream[k] === 'number' ? (upstream[k] as number) : null])) as Record<(typeof TIMESTAMPS)[number], number | null>;
+  const timestamps = Object.fromEntries(
+    TIMESTAMPS.map((k) => [k, typeof upstream[k] === 'number' ? (upstream[k] as number) : null]),
+  ) as Record<(typeof TIMESTAMPS)[number], number | null>;
   const counts = upstream.request_counts;
   return {
     id: row.id,

@@ -32,7 +32,10 @@ export async function recordBatchCost(gw: Gateway, batch: ManagedBatch): Promise
   } catch (err) {
     if (err instanceof ProviderError && err.status === 404) {
       // The provider no longer has the output (deleted or expired): retrying cannot help.
-      gw.log.error({ event: 'batch_cost_unavailable', batch_id: batch.id, error: err.message }, 'batch output is gone upstream; cost not recorded');
+      gw.log.error(
+        { event: 'batch_cost_unavailable', batch_id: batch.id, error: err.message },
+        'batch output is gone upstream; cost not recorded',
+      );
       return finishWithoutOutput(gw, batch);
     }
     throw err;
@@ -43,7 +46,10 @@ export async function recordBatchCost(gw: Gateway, batch: ManagedBatch): Promise
   for (const [model, u] of usage.byModel) {
     const price = resolvePrice(deployment, model);
     if (price.source === 'none' && (u.inputTokens > 0 || u.outputTokens > 0)) {
-      gw.log.warn({ event: 'price_unknown', batch_id: batch.id, model, deployment: batch.deploymentId }, 'no batch price for this model; billed at 0');
+      gw.log.warn(
+        { event: 'price_unknown', batch_id: batch.id, model, deployment: batch.deploymentId },
+        'no batch price for this model; billed at 0',
+      );
     }
     cost += costOf(u, price);
   }
@@ -72,7 +78,8 @@ export async function recordBatchCost(gw: Gateway, batch: ManagedBatch): Promise
       await tx.insert(SpendRecord, record);
       const ctx = tx.getTransactionContext();
       const conn = tx.getConnection();
-      if (record.ownerKeyId) await conn.execute('update virtual_key set spend = spend + ? where id = ?', [cost, record.ownerKeyId], 'run', ctx);
+      if (record.ownerKeyId)
+        await conn.execute('update virtual_key set spend = spend + ? where id = ?', [cost, record.ownerKeyId], 'run', ctx);
       if (record.ownerTeamId) await conn.execute('update team set spend = spend + ? where id = ?', [cost, record.ownerTeamId], 'run', ctx);
       await tx.nativeUpdate(ManagedBatch, { id: batch.id }, { costRecorded: true });
       await enqueueBatchWebhook(tx as unknown as EntityManager, gw, finished); // the outbox: same transaction
@@ -118,7 +125,9 @@ function requestCounts(batch: ManagedBatch): { total: number; completed: number;
 
 function finishedEvent(batch: ManagedBatch, usage: ModelUsage, cost: number): Extract<GatewayEvent, { event: 'batch_finished' }> {
   const s = batch.snapshot as Record<string, unknown>;
-  const ended = ['completed_at', 'cancelled_at', 'expired_at', 'failed_at'].map((k) => s[k]).find((v): v is number => typeof v === 'number');
+  const ended = ['completed_at', 'cancelled_at', 'expired_at', 'failed_at']
+    .map((k) => s[k])
+    .find((v): v is number => typeof v === 'number');
   const created = typeof s.created_at === 'number' ? s.created_at : batch.createdAt;
   return {
     event: 'batch_finished',

@@ -83,7 +83,8 @@ function parseDateUnbounded(value: string, param: string, bound: 'start' | 'end'
   if (/^\d{1,12}$/.test(v)) return Number(v) + (bound === 'end' ? 1 : 0);
   const day = /^\d{4}-\d{2}-\d{2}$/.test(v);
   const ms = Date.parse(day ? `${v}T00:00:00Z` : v);
-  if (!Number.isFinite(ms)) throw invalidRequest(`Invalid '${param}': expected YYYY-MM-DD, an ISO date-time or Unix seconds`, param, 'invalid_value');
+  if (!Number.isFinite(ms))
+    throw invalidRequest(`Invalid '${param}': expected YYYY-MM-DD, an ISO date-time or Unix seconds`, param, 'invalid_value');
   const seconds = Math.floor(ms / 1000);
   if (bound === 'start') return seconds;
   return day ? seconds + 86_400 : seconds + 1;

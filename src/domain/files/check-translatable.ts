@@ -29,7 +29,11 @@ export async function assertTranslatable(spool: SpooledBatchInput, deployments: 
         translator.toProviderLine(JSON.parse(raw.toString('utf8')) as BatchLine);
       } catch (err) {
         if (!(err instanceof UntranslatableLine)) throw err;
-        throw lineError(request + skippedBefore, `${err.message}; model group '${deployment.modelGroup}' has such a deployment`, 'unsupported_parameter');
+        throw lineError(
+          request + skippedBefore,
+          `${err.message}; model group '${deployment.modelGroup}' has such a deployment`,
+          'unsupported_parameter',
+        );
       }
     }
   }

@@ -15,7 +15,12 @@ import { rebuildUpload, replaceTokens } from './original-content.js';
  * model name, which is no caller's business. An output or error file comes from its one replica, with its
  * `response.body.model` turned back into the group's name where the provider echoed the deployment's.
  */
-export async function managedFileContent(gw: Gateway, principal: Principal, id: string, signal?: AbortSignal): Promise<ContentStream & { filename: string }> {
+export async function managedFileContent(
+  gw: Gateway,
+  principal: Principal,
+  id: string,
+  signal?: AbortSignal,
+): Promise<ContentStream & { filename: string }> {
   const em = gw.em();
   const file = await findVisibleFile(em, principal, id);
   const replicas = await em.find(FileReplica, { fileId: file.id }, { orderBy: { id: 'asc' } });
@@ -27,13 +32,20 @@ export async function managedFileContent(gw: Gateway, principal: Principal, id: 
       return { ...(await asCallerSees(gw, file, replica, content, deploymentModel)), filename: file.filename };
     } catch (err) {
       // A provider's 404 names its own file ID: the caller hears of ours only.
-      lastError = err instanceof ProviderError && err.status === 404 ? notFound('file', id) : fromProviderError(err, 'Reading the file content');
+      lastError =
+        err instanceof ProviderError && err.status === 404 ? notFound('file', id) : fromProviderError(err, 'Reading the file content');
     }
   }
   throw lastError;
 }
 
-async function asCallerSees(gw: Gateway, file: ManagedFile, replica: FileReplica, content: ContentStream, deploymentModel: string | undefined): Promise<ContentStream> {
+async function asCallerSees(
+  gw: Gateway,
+  file: ManagedFile,
+  replica: FileReplica,
+  content: ContentStream,
+  deploymentModel: string | undefined,
+): Promise<ContentStream> {
   const groupToken = Buffer.from(JSON.stringify(replica.modelGroup));
   const copy = content.body as AsyncIterable<Uint8Array>;
   const stream = (chunks: AsyncIterable<Buffer>, contentLength?: number): ContentStream => {

@@ -43,7 +43,11 @@ export async function* rebuildUpload(layout: AsyncIterable<Uint8Array>, copy: As
  * includes its quotes); other lines pass unchanged. For output files (the deployment's model → the group) and
  * for input files uploaded before layouts were recorded.
  */
-export async function* replaceTokens(copy: AsyncIterable<Uint8Array>, path: readonly string[], replace: (token: Buffer) => Buffer | null): AsyncGenerator<Buffer> {
+export async function* replaceTokens(
+  copy: AsyncIterable<Uint8Array>,
+  path: readonly string[],
+  replace: (token: Buffer) => Buffer | null,
+): AsyncGenerator<Buffer> {
   const out = new Chunker();
   let first = true;
   for await (const line of copyLines(copy, true)) {

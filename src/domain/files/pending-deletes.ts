@@ -28,12 +28,28 @@ export async function deleteReplicaUpstream(gw: Gateway, replica: ReplicaToDelet
  * that a copy is always either in file_replica or here). The janitor (workers/replica-janitor.ts) retries them.
  * A copy already recorded stays recorded once.
  */
-export async function recordPendingDeletes(em: EntityManager, replicas: ReplicaToDelete[], reason: PendingDeleteReason, error?: string, notBefore?: number): Promise<void> {
+export async function recordPendingDeletes(
+  em: EntityManager,
+  replicas: ReplicaToDelete[],
+  reason: PendingDeleteReason,
+  error?: string,
+  notBefore?: number,
+): Promise<void> {
   if (replicas.length === 0) return;
   const now = Date.now();
   await em
     .createQueryBuilder(PendingDelete)
-    .insert(replicas.map((r) => ({ deploymentId: r.deploymentId, providerFileId: r.providerFileId, reason, attempts: notBefore ? 0 : 1, nextAttemptAt: notBefore ?? now, createdAt: now, lastError: error?.slice(0, 1000) ?? null })))
+    .insert(
+      replicas.map((r) => ({
+        deploymentId: r.deploymentId,
+        providerFileId: r.providerFileId,
+        reason,
+        attempts: notBefore ? 0 : 1,
+        nextAttemptAt: notBefore ?? now,
+        createdAt: now,
+        lastError: error?.slice(0, 1000) ?? null,
+      })),
+    )
     .onConflict(['deploymentId', 'providerFileId'])
     // A copy recorded as an uncommitted upload whose rollback then failed is due now, under the new reason.
     .merge(['reason', 'nextAttemptAt', 'lastError'])
@@ -48,15 +64,25 @@ export async function recordPendingDeletes(em: EntityManager, replicas: ReplicaT
  */
 export async function recordUncommittedReplica(gw: Gateway, replica: ReplicaToDelete): Promise<void> {
   try {
-    await recordPendingDeletes(gw.em(), [replica], 'upload_uncommitted', undefined, Date.now() + (gw.config.uncommittedUploadGraceMs ?? DEFAULT_UNCOMMITTED_GRACE_MS));
+    await recordPendingDeletes(
+      gw.em(),
+      [replica],
+      'upload_uncommitted',
+      undefined,
+      Date.now() + (gw.config.uncommittedUploadGraceMs ?? DEFAULT_UNCOMMITTED_GRACE_MS),
+    );
   } catch (err) {
-    gw.log.warn({ event: 'uncommitted_replica_not_recorded', deployment: replica.deploymentId, error: (err as Error).message }, 'could not record an upload copy before its commit');
+    gw.log.warn(
+      { event: 'uncommitted_replica_not_recorded', deployment: replica.deploymentId, error: (err as Error).message },
+      'could not record an upload copy before its commit',
+    );
   }
 }
 
 /** In the commit's transaction: the copies now belong to a file; they are not to be deleted. */
 export async function forgetUncommittedReplicas(tx: EntityManager, replicas: ReplicaToDelete[]): Promise<void> {
-  for (const r of replicas) await tx.nativeDelete(PendingDelete, { deploymentId: r.deploymentId, providerFileId: r.providerFileId, reason: 'upload_uncommitted' });
+  for (const r of replicas)
+    await tx.nativeDelete(PendingDelete, { deploymentId: r.deploymentId, providerFileId: r.providerFileId, reason: 'upload_uncommitted' });
 }
 
 /**
@@ -72,8 +98,14 @@ export async function deleteReplicasOrRecord(gw: Gateway, replicas: ReplicaToDel
   const error = String(((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as Error)?.message ?? 'unknown');
   try {
     await recordPendingDeletes(gw.em(), failed, reason, error);
-    gw.log.warn({ event: 'replica_delete_deferred', reason, count: failed.length, error }, 'replica delete failed; the janitor will retry it');
+    gw.log.warn(
+      { event: 'replica_delete_deferred', reason, count: failed.length, error },
+      'replica delete failed; the janitor will retry it',
+    );
   } catch (err) {
-    gw.log.error({ event: 'replica_delete_lost', reason, count: failed.length, error: (err as Error).message }, 'replica delete failed and could not be recorded');
+    gw.log.error(
+      { event: 'replica_delete_lost', reason, count: failed.length, error: (err as Error).message },
+      'replica delete failed and could not be recorded',
+    );
   }
 }

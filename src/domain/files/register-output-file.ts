@@ -7,7 +7,12 @@ import { newFileId } from '../ids.js';
  * Gives a provider's output/error file a unified ID owned by the batch's owner, once: the replica's unique
  * (deployment, provider file) pair makes concurrent retrieves (or two gateway replicas) agree on one ID.
  */
-export async function registerOutputFile(gw: Gateway, batch: ManagedBatch, providerFileId: string, kind: 'output' | 'error'): Promise<string> {
+export async function registerOutputFile(
+  gw: Gateway,
+  batch: ManagedBatch,
+  providerFileId: string,
+  kind: 'output' | 'error',
+): Promise<string> {
   const em = gw.em();
   const existing = await em.findOne(FileReplica, { deploymentId: batch.deploymentId, providerFileId });
   if (existing) return existing.fileId;

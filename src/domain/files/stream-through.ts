@@ -49,7 +49,10 @@ export class StreamThrough {
         this.start();
       } catch (err) {
         // Only an optimisation: whatever went wrong here, the whole-file path still writes the copies.
-        gw.log.warn({ event: 'upload_stream_through_skipped', error: String((err as Error)?.message ?? err) }, 'stream-through not started');
+        gw.log.warn(
+          { event: 'upload_stream_through_skipped', error: String((err as Error)?.message ?? err) },
+          'stream-through not started',
+        );
       }
     });
   }

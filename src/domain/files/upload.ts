@@ -58,7 +58,12 @@ function throwIfCancelled(signal: AbortSignal | undefined): void {
  * file stands, whether or not the answer reaches the caller. (A gRPC client's cancel reaches us as end-of-stream
  * first and as the signal a few ms later, which is why the stream's end alone proves nothing.)
  */
-export async function uploadManagedFile(gw: Gateway, principal: Principal, source: UploadSource, signal?: AbortSignal): Promise<FileObject> {
+export async function uploadManagedFile(
+  gw: Gateway,
+  principal: Principal,
+  source: UploadSource,
+  signal?: AbortSignal,
+): Promise<FileObject> {
   await assertWithinBudget(gw, principal);
   throwIfCancelled(signal);
   const fileId = newFileId(); // before the copies: a provider may name its objects after it (GCS)
@@ -114,7 +119,10 @@ export async function uploadManagedFile(gw: Gateway, principal: Principal, sourc
           });
         }
         await tx.flush();
-        await forgetUncommittedReplicas(tx as unknown as EntityManager, replicas.map((r) => ({ deploymentId: r.deployment.id, providerFileId: r.file.id })));
+        await forgetUncommittedReplicas(
+          tx as unknown as EntityManager,
+          replicas.map((r) => ({ deploymentId: r.deployment.id, providerFileId: r.file.id })),
+        );
         let seq = 0;
         for await (const data of spool.layout(LAYOUT_CHUNK_BYTES)) {
           await tx.insert(FileLayoutChunk, { fileId: file.id, seq: seq++, data });
@@ -126,7 +134,16 @@ export async function uploadManagedFile(gw: Gateway, principal: Principal, sourc
       await deleteReplicas(gw, replicas, 'commit failed');
       throw signal?.aborted ? cancelled() : err;
     }
-    emitEvent(gw, { event: 'file_uploaded', file_id: file.id, bytes: file.bytes, lines: file.lineCount, replicas: replicas.length, groups: file.targetModelNames, key_id: file.ownerKeyId, team_id: file.ownerTeamId });
+    emitEvent(gw, {
+      event: 'file_uploaded',
+      file_id: file.id,
+      bytes: file.bytes,
+      lines: file.lineCount,
+      replicas: replicas.length,
+      groups: file.targetModelNames,
+      key_id: file.ownerKeyId,
+      team_id: file.ownerTeamId,
+    });
     return toFileObject(file as ManagedFile);
   } finally {
     await spool.dispose();
@@ -140,7 +157,12 @@ function resolveTargets(gw: Gateway, principal: Principal, fields: UploadFields,
   const targets = fields.targetModelNames.length > 0 ? fields.targetModelNames : [...spool.models.keys()];
   for (const name of targets) {
     if (!gw.config.groups.has(name)) {
-      throw new GatewayError('invalid_request', `Unknown model group '${name}' in target_model_names`, 'target_model_names', 'model_not_found');
+      throw new GatewayError(
+        'invalid_request',
+        `Unknown model group '${name}' in target_model_names`,
+        'target_model_names',
+        'model_not_found',
+      );
     }
     if (!mayUseGroup(principal, name)) {
       throw new GatewayError('permission', `This key may not use model group '${name}'`, 'target_model_names', 'model_not_allowed');

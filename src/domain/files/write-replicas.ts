@@ -26,7 +26,15 @@ export interface CopySource {
  * `halt`: the gateway gave up on the upload itself (a stream-through whose file failed validation); it stops
  * the copies like a caller leaving, and the promise then rejects with its reason.
  */
-export async function writeReplicas(gw: Gateway, copies: CopySource, fields: UploadFields, deployments: Deployment[], fileId: string, caller?: AbortSignal, halt?: AbortSignal): Promise<WrittenReplica[]> {
+export async function writeReplicas(
+  gw: Gateway,
+  copies: CopySource,
+  fields: UploadFields,
+  deployments: Deployment[],
+  fileId: string,
+  caller?: AbortSignal,
+  halt?: AbortSignal,
+): Promise<WrittenReplica[]> {
   const stop = new AbortController();
   const onStop = () => stop.abort();
   for (const s of [caller, halt]) {
@@ -44,19 +52,31 @@ export async function writeReplicas(gw: Gateway, copies: CopySource, fields: Upl
     ? { status: 'rejected' as const, reason: cancelled() }
     : halt?.aborted
       ? { status: 'rejected' as const, reason: halt.reason as unknown }
-      : (results.find((r) => r.status === 'rejected' && !(r.reason instanceof StoppedWrite)) ?? results.find((r) => r.status === 'rejected'));
+      : (results.find((r) => r.status === 'rejected' && !(r.reason instanceof StoppedWrite)) ??
+        results.find((r) => r.status === 'rejected'));
   if (failure) {
     const reason = (failure as PromiseRejectedResult).reason;
     const why = caller?.aborted ? 'caller left' : halt?.aborted ? 'upload refused' : 'a copy failed';
     await deleteReplicas(gw, written, why);
     const event = caller?.aborted ? 'file_upload_cancelled' : halt?.aborted ? 'file_upload_refused' : 'file_upload_failed';
-    gw.log[halt?.aborted && !caller?.aborted ? 'info' : 'warn']({ event, written: written.length, of: deployments.length, error: String(reason?.message ?? reason) }, `copies stopped (${why}); rolled back`);
+    gw.log[halt?.aborted && !caller?.aborted ? 'info' : 'warn'](
+      { event, written: written.length, of: deployments.length, error: String(reason?.message ?? reason) },
+      `copies stopped (${why}); rolled back`,
+    );
     throw reason;
   }
   return written;
 }
 
-async function writeReplica(gw: Gateway, copies: CopySource, fields: UploadFields, deployment: Deployment, fileId: string, stop: AbortController, caller?: AbortSignal): Promise<WrittenReplica> {
+async function writeReplica(
+  gw: Gateway,
+  copies: CopySource,
+  fields: UploadFields,
+  deployment: Deployment,
+  fileId: string,
+  stop: AbortController,
+  caller?: AbortSignal,
+): Promise<WrittenReplica> {
   const attempt = new AbortController();
   let sending = false;
   const onStop = () => {
@@ -109,5 +129,9 @@ async function* untilSent(body: AsyncIterable<Uint8Array>, onSent: () => void): 
 export async function deleteReplicas(gw: Gateway, replicas: WrittenReplica[], why: string): Promise<void> {
   if (replicas.length === 0) return;
   gw.log.info({ event: 'upload_rolled_back', why, replicas: replicas.length }, 'deleting the copies of an upload that did not commit');
-  await deleteReplicasOrRecord(gw, replicas.map((r) => ({ deploymentId: r.deployment.id, providerFileId: r.file.id })), 'upload_rollback');
+  await deleteReplicasOrRecord(
+    gw,
+    replicas.map((r) => ({ deploymentId: r.deployment.id, providerFileId: r.file.id })),
+    'upload_rollback',
+  );
 }

@@ -84,7 +84,13 @@ export function scanJsonLine(line: Buffer, path: readonly string[]): LineScan {
       else if (top.pending && c === OPEN_OBJ && top.level < path.length - 1) level = top.level + 1;
       if (top) top.pending = false;
       const isObject = c === OPEN_OBJ;
-      stack.push({ isObject, level: isObject ? level : -1, keys: isObject && level >= 0 ? new Set() : null, expectKey: isObject, pending: false });
+      stack.push({
+        isObject,
+        level: isObject ? level : -1,
+        keys: isObject && level >= 0 ? new Set() : null,
+        expectKey: isObject,
+        pending: false,
+      });
     } else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
       stack.pop();
     } else if (c === COMMA) {

@@ -75,7 +75,12 @@ export class SpoolTap {
  * (with a `tap`, copies may follow the template while it is written, but their ends wait: stream-through.ts).
  * The pass gives the event loop a turn every few milliseconds, so a large upload never stalls other requests.
  */
-export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits: SpoolLimits, signal?: AbortSignal, tap?: SpoolTap): Promise<SpooledBatchInput> {
+export async function spoolBatchInput(
+  content: AsyncIterable<Uint8Array>,
+  limits: SpoolLimits,
+  signal?: AbortSignal,
+  tap?: SpoolTap,
+): Promise<SpooledBatchInput> {
   const dir = await makeSpoolDir('spool');
   const path = join(dir, 'input.jsonl');
   const layoutPath = join(dir, 'layout.jsonl');
@@ -111,12 +116,7 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
     for await (const chunk of content) {
       originalBytes += chunk.byteLength;
       if (originalBytes > limits.maxBytes) {
-        throw new GatewayError(
-          'payload_too_large',
-          `File is larger than the limit of ${limits.maxBytes} bytes`,
-          'file',
-          'file_too_large',
-        );
+        throw new GatewayError('payload_too_large', `File is larger than the limit of ${limits.maxBytes} bytes`, 'file', 'file_too_large');
       }
       tap?.arrived(originalBytes);
       yield chunk;
@@ -157,7 +157,11 @@ export async function spoolBatchInput(content: AsyncIterable<Uint8Array>, limits
         const { line, token } = parseBatchLine(bytes, lineNo);
         const previous = seen.get(line.custom_id);
         if (previous !== undefined) {
-          throw lineError(lineNo, `custom_id ${JSON.stringify(echo(line.custom_id))} is also used on line ${previous}`, 'duplicate_custom_id');
+          throw lineError(
+            lineNo,
+            `custom_id ${JSON.stringify(echo(line.custom_id))} is also used on line ${previous}`,
+            'duplicate_custom_id',
+          );
         }
         seen.set(line.custom_id, lineNo);
         if (endpoint === null) endpoint = line.url;

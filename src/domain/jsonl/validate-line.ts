@@ -32,7 +32,11 @@ export function parseBatchLine(bytes: Buffer, line: number): { line: BatchLine; 
   }
   if (scan.duplicateKey) {
     const { key, where } = scan.duplicateKey;
-    throw lineError(line, `the key ${JSON.stringify(echo(key))} appears more than once ${where ? `in "${where}"` : 'at the top level'}`, 'duplicate_key');
+    throw lineError(
+      line,
+      `the key ${JSON.stringify(echo(key))} appears more than once ${where ? `in "${where}"` : 'at the top level'}`,
+      'duplicate_key',
+    );
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw lineError(line, 'must be a JSON object', 'invalid_json_line');
@@ -43,7 +47,11 @@ export function parseBatchLine(bytes: Buffer, line: number): { line: BatchLine; 
   }
   if (obj.method !== 'POST') throw lineError(line, `"method" must be "POST", got ${echo(JSON.stringify(obj.method) ?? 'nothing')}`);
   if (!isBatchEndpoint(obj.url)) {
-    throw lineError(line, `"url" must be one of ${BATCH_ENDPOINTS.join(', ')}, got ${echo(JSON.stringify(obj.url) ?? 'nothing')}`, 'url_mismatch');
+    throw lineError(
+      line,
+      `"url" must be one of ${BATCH_ENDPOINTS.join(', ')}, got ${echo(JSON.stringify(obj.url) ?? 'nothing')}`,
+      'url_mismatch',
+    );
   }
   const body = obj.body;
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw lineError(line, '"body" must be a JSON object');

@@ -30,7 +30,8 @@ async function checkScope(gw: Gateway, models: string[], teamId: string | null |
   if (!teamId) return;
   const team = await requireTeam(gw, teamId);
   const outside = team.models.length ? models.filter((m) => !team.models.includes(m)) : [];
-  if (outside.length) throw invalidRequest(`Team '${echo(teamId)}' may not use: ${echo(outside.join(', '))}`, 'models', 'model_not_allowed');
+  if (outside.length)
+    throw invalidRequest(`Team '${echo(teamId)}' may not use: ${echo(outside.join(', '))}`, 'models', 'model_not_allowed');
 }
 
 /** Makes a key; the secret is returned here, once, and only its SHA-256 is stored. */
@@ -104,13 +105,18 @@ export async function deleteKeys(gw: Gateway, keys: string[]) {
   return { deleted_keys: found.map((k) => k.id) };
 }
 
-export async function listKeys(gw: Gateway, input: { team_id?: string; user_id?: string; page?: number; size?: number; return_full_object?: boolean }) {
+export async function listKeys(
+  gw: Gateway,
+  input: { team_id?: string; user_id?: string; page?: number; size?: number; return_full_object?: boolean },
+) {
   const size = Math.min(Math.max(input.size ?? 100, 1), 1000);
   const page = Math.max(input.page ?? 1, 1);
   const where: Record<string, unknown> = {};
   if (input.team_id) where.teamId = input.team_id;
   if (input.user_id) where.userId = input.user_id;
-  const [rows, total] = await gw.em().findAndCount(VirtualKey, where, { orderBy: { createdAt: 'asc', id: 'asc' }, limit: size, offset: (page - 1) * size });
+  const [rows, total] = await gw
+    .em()
+    .findAndCount(VirtualKey, where, { orderBy: { createdAt: 'asc', id: 'asc' }, limit: size, offset: (page - 1) * size });
   return {
     keys: input.return_full_object ? rows.map(toKeyInfo) : rows.map((k) => k.id),
     total_count: total,

@@ -23,7 +23,8 @@ export async function spoolRaw(content: AsyncIterable<Uint8Array>, maxBytes: num
     for await (const chunk of content) {
       if (failed) throw failed;
       bytes += chunk.byteLength;
-      if (bytes > maxBytes) throw new GatewayError('payload_too_large', `File is larger than the limit of ${maxBytes} bytes`, 'file', 'file_too_large');
+      if (bytes > maxBytes)
+        throw new GatewayError('payload_too_large', `File is larger than the limit of ${maxBytes} bytes`, 'file', 'file_too_large');
       if (!out.write(chunk)) await once(out, 'drain');
     }
     out.end();

@@ -12,7 +12,12 @@ export function routeProvider(gw: Gateway, principal: Principal, route: Route): 
     throw new GatewayError('permission', `This key may not use the /${route}/v1 provider route`, null, 'provider_route_not_allowed');
   }
   if (!gw.config.providerRoutes.has(route)) {
-    throw new GatewayError('not_found', `The /${route}/v1 provider route is not configured (files_settings or ${route === 'azure' ? 'AZURE_API_BASE/AZURE_API_KEY' : 'OPENAI_API_KEY'})`, null, 'route_not_configured');
+    throw new GatewayError(
+      'not_found',
+      `The /${route}/v1 provider route is not configured (files_settings or ${route === 'azure' ? 'AZURE_API_BASE/AZURE_API_KEY' : 'OPENAI_API_KEY'})`,
+      null,
+      'route_not_configured',
+    );
   }
   return providerFor(gw, `route:${route}`);
 }

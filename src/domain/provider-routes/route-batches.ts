@@ -40,7 +40,14 @@ export async function cancelRouteBatch(gw: Gateway, principal: Principal, route:
 export async function listRouteBatches(gw: Gateway, principal: Principal, route: Route, input: { limit?: number; after?: string }) {
   const provider = routeProvider(gw, principal, route);
   const { rows, hasMore } = await listRouteObjects(gw, principal, route, 'batch', Math.min(input.limit ?? 20, 100), input.after);
-  const batches = await Promise.all(rows.map((r) => provider.getBatch(r.providerId).then((b) => adoptOutputs(gw, route, r, b)).catch(() => null)));
+  const batches = await Promise.all(
+    rows.map((r) =>
+      provider
+        .getBatch(r.providerId)
+        .then((b) => adoptOutputs(gw, route, r, b))
+        .catch(() => null),
+    ),
+  );
   const data = batches.filter((b) => b !== null);
   return listPage(data, hasMore);
 }

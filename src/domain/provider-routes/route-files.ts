@@ -18,7 +18,13 @@ export async function uploadRouteFile(gw: Gateway, principal: Principal, route: 
   try {
     const fields = await source.fields();
     const file = await provider
-      .uploadFile({ filename: fields.filename, purpose: fields.purpose, bytes: spool.bytes, body: spool.read, expiresAfter: fields.expiresAfter })
+      .uploadFile({
+        filename: fields.filename,
+        purpose: fields.purpose,
+        bytes: spool.bytes,
+        body: spool.read,
+        expiresAfter: fields.expiresAfter,
+      })
       .catch((err) => {
         throw fromProviderError(err, 'Uploading the file');
       });
@@ -35,7 +41,13 @@ export async function getRouteFile(gw: Gateway, principal: Principal, route: Rou
   return asFile(await provider.getFile(id).catch((err) => Promise.reject(fromProviderError(err, 'Retrieving the file'))));
 }
 
-export async function routeFileContent(gw: Gateway, principal: Principal, route: Route, id: string, signal?: AbortSignal): Promise<ContentStream> {
+export async function routeFileContent(
+  gw: Gateway,
+  principal: Principal,
+  route: Route,
+  id: string,
+  signal?: AbortSignal,
+): Promise<ContentStream> {
   const provider = routeProvider(gw, principal, route);
   await findRouteObject(gw, principal, route, 'file', id);
   return provider.fileContent(id, signal).catch((err) => Promise.reject(fromProviderError(err, 'Reading the file content')));
@@ -52,7 +64,14 @@ export async function deleteRouteFile(gw: Gateway, principal: Principal, route: 
 export async function listRouteFiles(gw: Gateway, principal: Principal, route: Route, input: { limit?: number; after?: string }) {
   const provider = routeProvider(gw, principal, route);
   const { rows, hasMore } = await listRouteObjects(gw, principal, route, 'file', Math.min(input.limit ?? 100, 1000), input.after);
-  const files = await Promise.all(rows.map((r) => provider.getFile(r.providerId).then(asFile).catch(() => null)));
+  const files = await Promise.all(
+    rows.map((r) =>
+      provider
+        .getFile(r.providerId)
+        .then(asFile)
+        .catch(() => null),
+    ),
+  );
   const data = files.filter((f) => f !== null);
   return listPage(data, hasMore);
 }

@@ -20,9 +20,16 @@ export async function recordRouteObject(gw: Gateway, route: Route, kind: Kind, p
 }
 
 /** The object, if this caller may see it; the same 404 as an unknown ID otherwise. */
-export async function findRouteObject(gw: Gateway, principal: Principal, route: Route, kind: Kind, providerId: string): Promise<ProviderObject> {
+export async function findRouteObject(
+  gw: Gateway,
+  principal: Principal,
+  route: Route,
+  kind: Kind,
+  providerId: string,
+): Promise<ProviderObject> {
   const row = await gw.em().findOne(ProviderObject, { route, kind, providerId, ...visibleTo(principal) });
-  if (!row) throw new GatewayError('not_found', `No such ${kind}: '${echo(providerId)}'`, kind === 'file' ? 'file_id' : 'batch_id', 'not_found');
+  if (!row)
+    throw new GatewayError('not_found', `No such ${kind}: '${echo(providerId)}'`, kind === 'file' ? 'file_id' : 'batch_id', 'not_found');
   return row;
 }
 

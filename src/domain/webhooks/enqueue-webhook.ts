@@ -17,5 +17,13 @@ export async function enqueueBatchWebhook(tx: EntityManager, gw: Gateway, event:
   const id = randomUUID();
   const now = Date.now();
   const body = JSON.stringify({ type: 'batch.finished', id, created_at: Math.floor(now / 1000), data: event });
-  await tx.insert(WebhookDelivery, { id, eventType: 'batch.finished', subjectId: event.batch_id, body, attempts: 0, nextAttemptAt: now, createdAt: now });
+  await tx.insert(WebhookDelivery, {
+    id,
+    eventType: 'batch.finished',
+    subjectId: event.batch_id,
+    body,
+    attempts: 0,
+    nextAttemptAt: now,
+    createdAt: now,
+  });
 }

@@ -29,7 +29,10 @@ export function createAzureProvider(d: Deployment, secrets: string[] = [d.apiKey
 export class AzureProvider extends OpenAICompatibleProvider {
   override uploadFile(req: UploadRequest, signal?: AbortSignal): Promise<ProviderFile> {
     const e = req.expiresAfter;
-    return super.uploadFile(e && e.seconds < MIN_FILE_EXPIRY_SECONDS ? { ...req, expiresAfter: { ...e, seconds: MIN_FILE_EXPIRY_SECONDS } } : req, signal);
+    return super.uploadFile(
+      e && e.seconds < MIN_FILE_EXPIRY_SECONDS ? { ...req, expiresAfter: { ...e, seconds: MIN_FILE_EXPIRY_SECONDS } } : req,
+      signal,
+    );
   }
 
   protected override normaliseBatch(batch: ProviderBatch): ProviderBatch {

@@ -147,13 +147,7 @@ export class UpstreamClient {
       /* not JSON: keep the generic message rather than echo an HTML error page */
     }
     const retryAfter = Number(res.headers['retry-after']);
-    return new ProviderError(
-      res.statusCode,
-      this.scrub(message),
-      code,
-      param,
-      Number.isFinite(retryAfter) ? retryAfter : undefined,
-    );
+    return new ProviderError(res.statusCode, this.scrub(message), code, param, Number.isFinite(retryAfter) ? retryAfter : undefined);
   }
 
   private scrub(text: string): string {

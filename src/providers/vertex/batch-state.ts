@@ -66,7 +66,17 @@ export function toProviderBatch(job: BatchPredictionJob, jobId: string): Provide
     metadata: metadataFromLabels(job.labels),
     errors:
       status === 'failed' && job.error
-        ? { object: 'list', data: [{ code: `vertex_${job.error.code ?? 'error'}`, message: job.error.message ?? 'The batch prediction job failed', param: null, line: null }] }
+        ? {
+            object: 'list',
+            data: [
+              {
+                code: `vertex_${job.error.code ?? 'error'}`,
+                message: job.error.message ?? 'The batch prediction job failed',
+                param: null,
+                line: null,
+              },
+            ],
+          }
         : null,
   };
 }

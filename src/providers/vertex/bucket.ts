@@ -46,7 +46,11 @@ export class BatchBucket {
     }
     try {
       // ifGenerationMatch 0: create only, never overwrite, which also makes the upload safe for the library to retry.
-      const sink = file.createWriteStream({ resumable: true, contentType: 'application/jsonl', preconditionOpts: { ifGenerationMatch: 0 } });
+      const sink = file.createWriteStream({
+        resumable: true,
+        contentType: 'application/jsonl',
+        preconditionOpts: { ifGenerationMatch: 0 },
+      });
       await pipeline(Readable.from(lines), sink, { signal });
       const [meta] = await file.getMetadata();
       return { size: Number(meta.size ?? 0), created: Date.parse(String(meta.timeCreated ?? '')) || Date.now() };
@@ -91,6 +95,7 @@ export class BatchBucket {
 
 function storageError(err: unknown, what: string): ProviderError {
   if (err instanceof ProviderError) return err;
-  if (err instanceof ApiError && typeof err.code === 'number') return new ProviderError(err.code, `Cloud Storage: ${what} failed (${err.message})`);
+  if (err instanceof ApiError && typeof err.code === 'number')
+    return new ProviderError(err.code, `Cloud Storage: ${what} failed (${err.message})`);
   return new ProviderError(0, `Cloud Storage unreachable: ${what} failed (${(err as Error)?.message ?? String(err)})`);
 }

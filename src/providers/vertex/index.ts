@@ -60,26 +60,52 @@ export class VertexProvider implements BatchProvider {
         yield Buffer.from(lines.map((l) => translator.toProviderLine(JSON.parse(l) as OpenAIBatchLine) + '\n').join(''));
       }
     }
-    const writes = await Promise.allSettled([this.bucket.upload(name, converted(), signal), this.bucket.upload(requestCopyOf(name), req.body(), signal)]);
+    const writes = await Promise.allSettled([
+      this.bucket.upload(name, converted(), signal),
+      this.bucket.upload(requestCopyOf(name), req.body(), signal),
+    ]);
     const failed = writes.find((w) => w.status === 'rejected');
     if (failed) {
-      await Promise.allSettled(writes.map((w, i) => (w.status === 'fulfilled' ? this.bucket.delete(i === 0 ? name : requestCopyOf(name)) : undefined)));
+      await Promise.allSettled(
+        writes.map((w, i) => (w.status === 'fulfilled' ? this.bucket.delete(i === 0 ? name : requestCopyOf(name)) : undefined)),
+      );
       throw (failed as PromiseRejectedResult).reason;
     }
     const { size, created } = (writes[0] as PromiseFulfilledResult<{ size: number; created: number }>).value;
-    return { id: this.uri(name), bytes: size, created_at: Math.floor(created / 1000), filename: req.filename, purpose: req.purpose, status: 'processed' };
+    return {
+      id: this.uri(name),
+      bytes: size,
+      created_at: Math.floor(created / 1000),
+      filename: req.filename,
+      purpose: req.purpose,
+      status: 'processed',
+    };
   }
 
   async getFile(id: string): Promise<ProviderFile> {
     const ref = this.parse(id);
     if (ref.kind === 'object') {
       const meta = await this.bucket.metadata(ref.name);
-      return { id, bytes: meta.size, created_at: Math.floor(meta.created / 1000), filename: basename(ref.name), purpose: 'batch', status: 'processed' };
+      return {
+        id,
+        bytes: meta.size,
+        created_at: Math.floor(meta.created / 1000),
+        filename: basename(ref.name),
+        purpose: 'batch',
+        status: 'processed',
+      };
     }
     // The converted size is known only by converting: count it once, streaming (registration calls this once).
     let bytes = 0;
     for await (const chunk of (await this.fileContent(id)).body) bytes += (chunk as Buffer).length;
-    return { id, bytes, created_at: Math.floor(Date.now() / 1000), filename: ref.kind === 'output' ? 'batch_output.jsonl' : 'batch_errors.jsonl', purpose: 'batch_output', status: 'processed' };
+    return {
+      id,
+      bytes,
+      created_at: Math.floor(Date.now() / 1000),
+      filename: ref.kind === 'output' ? 'batch_output.jsonl' : 'batch_errors.jsonl',
+      purpose: 'batch_output',
+      status: 'processed',
+    };
   }
 
   /**
@@ -110,7 +136,12 @@ export class VertexProvider implements BatchProvider {
 
   async createBatch(req: CreateBatchRequest): Promise<ProviderBatch> {
     if (!this.translator.endpoints.includes(req.endpoint)) {
-      throw new ProviderError(400, `Vertex AI Gemini deployments take ${this.translator.endpoints.join(', ')} batches only, not ${req.endpoint}`, 'unsupported_endpoint', 'endpoint');
+      throw new ProviderError(
+        400,
+        `Vertex AI Gemini deployments take ${this.translator.endpoints.join(', ')} batches only, not ${req.endpoint}`,
+        'unsupported_endpoint',
+        'endpoint',
+      );
     }
     const job = await this.call<BatchPredictionJob>('POST', '/batchPredictionJobs', {
       displayName: `sluice-${randomUUID()}`,
@@ -123,7 +154,10 @@ export class VertexProvider implements BatchProvider {
   }
 
   async getBatch(id: string): Promise<ProviderBatch> {
-    return toProviderBatch(await this.call<BatchPredictionJob>('GET', `/batchPredictionJobs/${encodeURIComponent(id)}`, undefined, true), id);
+    return toProviderBatch(
+      await this.call<BatchPredictionJob>('GET', `/batchPredictionJobs/${encodeURIComponent(id)}`, undefined, true),
+      id,
+    );
   }
 
   /** `:cancel` answers with an empty body; the job's new state comes from a get. */
@@ -156,7 +190,12 @@ export class VertexProvider implements BatchProvider {
     for (;;) {
       const q = new URLSearchParams({ pageSize: String(size) });
       if (token) q.set('pageToken', token);
-      const res = await this.call<{ batchPredictionJobs?: BatchPredictionJob[]; nextPageToken?: string }>('GET', `/batchPredictionJobs?${q}`, undefined, true);
+      const res = await this.call<{ batchPredictionJobs?: BatchPredictionJob[]; nextPageToken?: string }>(
+        'GET',
+        `/batchPredictionJobs?${q}`,
+        undefined,
+        true,
+      );
       for (const job of res.batchPredictionJobs ?? []) {
         const id = jobIdOf(job.name);
         if (skipping) {

@@ -15,7 +15,12 @@ export function metadataLabels(metadata: Record<string, string> | null | undefin
   const hex = Buffer.from(JSON.stringify(metadata), 'utf8').toString('hex');
   const count = Math.ceil(hex.length / CHUNK);
   if (count > MAX_LABELS) {
-    throw new ProviderError(400, `metadata is too large for a Vertex AI batch (at most ${(MAX_LABELS * CHUNK) / 2} bytes as JSON)`, 'metadata_too_large', 'metadata');
+    throw new ProviderError(
+      400,
+      `metadata is too large for a Vertex AI batch (at most ${(MAX_LABELS * CHUNK) / 2} bytes as JSON)`,
+      'metadata_too_large',
+      'metadata',
+    );
   }
   const labels: Record<string, string> = {};
   for (let i = 0; i < count; i++) labels[`${PREFIX}${String(i).padStart(2, '0')}`] = hex.slice(i * CHUNK, (i + 1) * CHUNK);

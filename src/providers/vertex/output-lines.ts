@@ -6,7 +6,11 @@ import type { LineTranslator } from '../../translation/index.js';
  * output directory, streamed line by line through the translator, keeping the lines of one kind. Memory is one
  * line at a time, whatever the size of the output.
  */
-export function convertedOutput(objects: () => Promise<AsyncIterable<Uint8Array>[]>, translator: LineTranslator, kind: 'output' | 'error'): Readable {
+export function convertedOutput(
+  objects: () => Promise<AsyncIterable<Uint8Array>[]>,
+  translator: LineTranslator,
+  kind: 'output' | 'error',
+): Readable {
   async function* lines(): AsyncGenerator<Buffer> {
     for (const object of await objects()) {
       let rest = '';

@@ -32,7 +32,8 @@ const MAPPED = new Set([
   'parallel_tool_calls',
 ]);
 
-const unsupported = (param: string, why: string) => new UntranslatableLine(param, `${param} ${why} (not supported by Vertex AI Gemini deployments)`);
+const unsupported = (param: string, why: string) =>
+  new UntranslatableLine(param, `${param} ${why} (not supported by Vertex AI Gemini deployments)`);
 
 /** An OpenAI chat-completions line → a Vertex batch line `{"request": GenerateContentRequest}`. */
 export function toGeminiRequest(line: OpenAIBatchLine): { request: Record<string, unknown> } {
@@ -45,10 +46,14 @@ export function toGeminiRequest(line: OpenAIBatchLine): { request: Record<string
     throw unsupported(`body.${key}`, 'has no Gemini equivalent');
   }
   if (body.stream === true) throw unsupported('body.stream', 'must be false in a batch');
-  if (body.parallel_tool_calls === false) throw unsupported('body.parallel_tool_calls', 'cannot be false: Gemini may always call tools in parallel');
+  if (body.parallel_tool_calls === false)
+    throw unsupported('body.parallel_tool_calls', 'cannot be false: Gemini may always call tools in parallel');
   const labels = customIdLabels(line.custom_id);
   if (!labels) {
-    throw new UntranslatableLine('custom_id', `custom_id is longer than ${MAX_ENCODED_CUSTOM_ID_BYTES} bytes, the most a Vertex AI batch line can carry`);
+    throw new UntranslatableLine(
+      'custom_id',
+      `custom_id is longer than ${MAX_ENCODED_CUSTOM_ID_BYTES} bytes, the most a Vertex AI batch line can carry`,
+    );
   }
   const { contents, systemInstruction } = toContents(body.messages);
   const request: Record<string, unknown> = { contents };
@@ -62,7 +67,8 @@ export function toGeminiRequest(line: OpenAIBatchLine): { request: Record<string
 }
 
 function toContents(messages: unknown): { contents: Content[]; systemInstruction?: { parts: Part[] } } {
-  if (!Array.isArray(messages) || messages.length === 0) throw new UntranslatableLine('body.messages', 'body.messages must be a non-empty array');
+  if (!Array.isArray(messages) || messages.length === 0)
+    throw new UntranslatableLine('body.messages', 'body.messages must be a non-empty array');
   const system: Part[] = [];
   const contents: Content[] = [];
   // tool messages name only the call's ID; Gemini's functionResponse wants the function's name.
@@ -91,7 +97,11 @@ function toContents(messages: unknown): { contents: Content[]; systemInstruction
       case 'tool': {
         const id = msg.tool_call_id;
         const name = typeof id === 'string' ? toolNames.get(id) : undefined;
-        if (!name) throw new UntranslatableLine(`${at}.tool_call_id`, `${at}.tool_call_id does not match a tool call of an earlier assistant message`);
+        if (!name)
+          throw new UntranslatableLine(
+            `${at}.tool_call_id`,
+            `${at}.tool_call_id does not match a tool call of an earlier assistant message`,
+          );
         const text = textOf(msg.content, `${at}.content`);
         push(contents, 'user', [{ functionResponse: { name, response: { content: text } } }]);
         return;
@@ -102,7 +112,8 @@ function toContents(messages: unknown): { contents: Content[]; systemInstruction
         throw new UntranslatableLine(`${at}.role`, `${at}.role must be system, developer, user, assistant or tool`);
     }
   });
-  if (contents.length === 0) throw new UntranslatableLine('body.messages', 'body.messages has no user message (Gemini needs one besides the system prompt)');
+  if (contents.length === 0)
+    throw new UntranslatableLine('body.messages', 'body.messages has no user message (Gemini needs one besides the system prompt)');
   return { contents, ...(system.length ? { systemInstruction: { parts: system } } : {}) };
 }
 
@@ -162,7 +173,8 @@ function toFunctionCalls(toolCalls: unknown, at: string, names: Map<string, stri
   if (!Array.isArray(toolCalls)) throw new UntranslatableLine(at, `${at} must be an array`);
   return toolCalls.map((c, j) => {
     const call = (c ?? {}) as { id?: unknown; type?: unknown; function?: { name?: unknown; arguments?: unknown } };
-    if (call.type !== 'function' || typeof call.function?.name !== 'string') throw unsupported(`${at}[${j}].type`, `'${String(call.type)}'`);
+    if (call.type !== 'function' || typeof call.function?.name !== 'string')
+      throw unsupported(`${at}[${j}].type`, `'${String(call.type)}'`);
     let args: unknown = {};
     try {
       args = call.function.arguments ? JSON.parse(String(call.function.arguments)) : {};
@@ -199,7 +211,10 @@ function toGenerationConfig(body: Record<string, unknown>): Record<string, unkno
     if (format.type === 'json_object') config.responseMimeType = 'application/json';
     else if (format.type === 'json_schema') {
       if (!format.json_schema || typeof format.json_schema.schema !== 'object') {
-        throw new UntranslatableLine('body.response_format.json_schema.schema', 'body.response_format.json_schema.schema must be a JSON Schema object');
+        throw new UntranslatableLine(
+          'body.response_format.json_schema.schema',
+          'body.response_format.json_schema.schema must be a JSON Schema object',
+        );
       }
       config.responseMimeType = 'application/json';
       config.responseJsonSchema = format.json_schema.schema;
@@ -212,7 +227,8 @@ function toTools(tools: unknown): Record<string, unknown>[] {
   if (!Array.isArray(tools)) throw new UntranslatableLine('body.tools', 'body.tools must be an array');
   const declarations = tools.map((t, i) => {
     const tool = (t ?? {}) as { type?: unknown; function?: { name?: unknown; description?: unknown; parameters?: unknown } };
-    if (tool.type !== 'function' || typeof tool.function?.name !== 'string') throw unsupported(`body.tools[${i}].type`, `'${String(tool.type)}'`);
+    if (tool.type !== 'function' || typeof tool.function?.name !== 'string')
+      throw unsupported(`body.tools[${i}].type`, `'${String(tool.type)}'`);
     return {
       name: tool.function.name,
       ...(typeof tool.function.description === 'string' ? { description: tool.function.description } : {}),

@@ -61,7 +61,8 @@ export function fromGeminiOutput(text: string): TranslatedResult | null {
   // The same output line always gets the same ID, so re-reading the output gives identical bytes.
   const id = `batch_req_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
   const status = typeof parsed.status === 'string' ? parsed.status : parsed.status ? JSON.stringify(parsed.status) : '';
-  if (status || !parsed.response) return { kind: 'error', line: errorLine(id, customId, status || 'Vertex AI returned no response for this request') };
+  if (status || !parsed.response)
+    return { kind: 'error', line: errorLine(id, customId, status || 'Vertex AI returned no response for this request') };
   return { kind: 'output', line: successLine(id, customId, parsed.response) };
 }
 
@@ -71,7 +72,14 @@ function successLine(id: string, customId: string, r: GeminiResponse): OpenAIOut
   const choices = candidates.length
     ? candidates.map((c, i) => toChoice(c, c.index ?? i, requestId))
     : // The prompt itself was blocked: no candidate, only promptFeedback.
-      [{ index: 0, message: { role: 'assistant', content: null, refusal: r.promptFeedback?.blockReason ?? null }, finish_reason: 'content_filter', logprobs: null }];
+      [
+        {
+          index: 0,
+          message: { role: 'assistant', content: null, refusal: r.promptFeedback?.blockReason ?? null },
+          finish_reason: 'content_filter',
+          logprobs: null,
+        },
+      ];
   const u = r.usageMetadata ?? {};
   const thoughts = u.thoughtsTokenCount ?? 0;
   const completion = (u.candidatesTokenCount ?? 0) + thoughts; // thinking is billed as output
@@ -116,7 +124,12 @@ function toChoice(c: GeminiCandidate, index: number, requestId: string) {
   const finish = calls.length && reason === 'STOP' ? 'tool_calls' : (FINISH[reason] ?? 'stop');
   return {
     index,
-    message: { role: 'assistant', content: texts.length ? texts.join('') : null, refusal: null, ...(calls.length ? { tool_calls: calls } : {}) },
+    message: {
+      role: 'assistant',
+      content: texts.length ? texts.join('') : null,
+      refusal: null,
+      ...(calls.length ? { tool_calls: calls } : {}),
+    },
     finish_reason: finish,
     logprobs: null,
   };
@@ -131,7 +144,11 @@ function errorLine(id: string, customId: string, status: string): OpenAIOutputLi
   return {
     id,
     custom_id: customId,
-    response: { status_code: code, request_id: '', body: { error: { message: status, type: code < 500 ? 'invalid_request_error' : 'server_error', code: 'vertex_error' } } },
+    response: {
+      status_code: code,
+      request_id: '',
+      body: { error: { message: status, type: code < 500 ? 'invalid_request_error' : 'server_error', code: 'vertex_error' } },
+    },
     error: null,
   };
 }

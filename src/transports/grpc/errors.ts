@@ -41,7 +41,10 @@ export function mapErrors(log: Logger): ServerMiddleware {
       const detail = upstreamDetail(GatewayError.from(err));
       if (detail) log.warn({ event: 'upstream_error', method: call.method.path, detail }, 'a provider call failed');
       if (mapped.code === Status.INTERNAL) {
-        log.error({ event: 'grpc_call_failed', method: call.method.path, error: (err as Error)?.message, stack: (err as Error)?.stack }, 'gRPC call failed');
+        log.error(
+          { event: 'grpc_call_failed', method: call.method.path, error: (err as Error)?.message, stack: (err as Error)?.stack },
+          'gRPC call failed',
+        );
       }
       throw mapped;
     }

@@ -33,7 +33,11 @@ export function fileService(gw: Gateway): FileServiceImplementation {
 
     async *downloadFileContent(req, context) {
       const content = await callerFor(gw, context).files.content({ file_id: req.fileId });
-      const head: Partial<FileChunk> = { filename: content.filename, contentType: content.contentType, contentLength: content.contentLength };
+      const head: Partial<FileChunk> = {
+        filename: content.filename,
+        contentType: content.contentType,
+        contentLength: content.contentLength,
+      };
       let first = true;
       try {
         for await (const chunk of content.body as AsyncIterable<Buffer>) {

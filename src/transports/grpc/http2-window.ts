@@ -27,7 +27,11 @@ export function widenGrpcFlowControl(): void {
   if (typeof original !== 'function') return;
   proto.createHttp2Server = function (credentials) {
     if (this.commonServerOptions) {
-      this.commonServerOptions.settings = { ...this.commonServerOptions.settings, initialWindowSize: WINDOW_BYTES, maxFrameSize: MAX_FRAME_BYTES };
+      this.commonServerOptions.settings = {
+        ...this.commonServerOptions.settings,
+        initialWindowSize: WINDOW_BYTES,
+        maxFrameSize: MAX_FRAME_BYTES,
+      };
     }
     const server = original.call(this, credentials);
     server.on('session', (session: Http2Session) => session.setLocalWindowSize(WINDOW_BYTES));

@@ -78,6 +78,9 @@ function toProtoUsage(u: Record<string, unknown>): BatchUsage {
   };
 }
 
-export function toProtoPage<T, P>(page: { data: T[]; first_id: string | null; last_id: string | null; has_more: boolean }, each: (item: T) => P) {
+export function toProtoPage<T, P>(
+  page: { data: T[]; first_id: string | null; last_id: string | null; has_more: boolean },
+  each: (item: T) => P,
+) {
   return { object: 'list', data: page.data.map(each), firstId: opt(page.first_id), lastId: opt(page.last_id), hasMore: page.has_more };
 }

@@ -31,7 +31,9 @@ export interface RunningGrpcServer {
 export async function startGrpcServer(gw: Gateway, opts: { port: number; host: string }): Promise<RunningGrpcServer> {
   widenGrpcFlowControl();
   // grpc-js prints its own errors on stderr ("E No address added…"); they belong in the JSON log.
-  setLogger({ error: (...args: unknown[]) => gw.log.warn({ event: 'grpc_js_log', detail: args.map(String).join(' ') }, 'grpc-js reported an error') });
+  setLogger({
+    error: (...args: unknown[]) => gw.log.warn({ event: 'grpc_js_log', detail: args.map(String).join(' ') }, 'grpc-js reported an error'),
+  });
   const health = HealthState();
   const server = createServer({
     'grpc.max_receive_message_length': 4 * 1024 * 1024,

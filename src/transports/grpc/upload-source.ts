@@ -35,7 +35,11 @@ export async function grpcUpload(requests: AsyncIterable<UploadFileRequest>, sig
         const chunk = value.chunk;
         if (!chunk || chunk.length === 0) continue;
         if (chunk.length > MAX_UPLOAD_CHUNK_BYTES) {
-          throw invalidRequest(`A chunk of ${chunk.length} bytes is larger than the limit of ${MAX_UPLOAD_CHUNK_BYTES} bytes (1 MiB)`, 'chunk', 'chunk_too_large');
+          throw invalidRequest(
+            `A chunk of ${chunk.length} bytes is larger than the limit of ${MAX_UPLOAD_CHUNK_BYTES} bytes (1 MiB)`,
+            'chunk',
+            'chunk_too_large',
+          );
         }
         yield chunk;
       }

@@ -11,7 +11,11 @@ export function registerBatchRoutes(app: FastifyInstance, gw: Gateway, prefix: s
     const key = req.headers['idempotency-key'];
     // The OpenAI SDKs number their retries; a retry of the same body is the same request (no second batch).
     const retry = Number(req.headers['x-stainless-retry-count']) > 0;
-    const body = { ...((req.body ?? {}) as object), ...(typeof key === 'string' ? { idempotency_key: key } : {}), ...(retry ? { sdk_retry: true } : {}) };
+    const body = {
+      ...((req.body ?? {}) as object),
+      ...(typeof key === 'string' ? { idempotency_key: key } : {}),
+      ...(retry ? { sdk_retry: true } : {}),
+    };
     return callerFor(gw, req).batches.create(body as RouterInputs['batches']['create']);
   };
   app.post(`${prefix}/batches`, create);

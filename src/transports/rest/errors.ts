@@ -10,8 +10,16 @@ export interface OpenAIErrorResponse {
 /** Fastify's and Node's own error codes for what the client got wrong, in our words and with their 4xx. */
 const FRAMEWORK: Record<string, { status: number; code: string; message?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large', message: 'The request body is larger than the limit of 1 MiB' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', message: 'Unsupported Content-Type: send application/json (or multipart/form-data for uploads)' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_content_length', message: 'The body does not match its Content-Length' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'unsupported_media_type',
+    message: 'Unsupported Content-Type: send application/json (or multipart/form-data for uploads)',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    code: 'invalid_content_length',
+    message: 'The body does not match its Content-Length',
+  },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json', message: 'The JSON body is empty' },
   FST_ERR_CTP_INVALID_TYPE: { status: 415, code: 'unsupported_media_type', message: 'The Content-Type header is not valid' },
   FST_ERR_BAD_URL: { status: 400, code: 'invalid_url', message: 'The URL is not valid (bad percent-encoding)' },
@@ -30,7 +38,13 @@ function fromFrameworkError(err: { statusCode?: number; code?: string; message: 
   const status = known?.status ?? err.statusCode;
   if (!status || status < 400 || status >= 500) return null;
   const type = status === 401 ? 'authentication_error' : 'invalid_request_error';
-  return { status, headers: {}, body: { error: { message: known?.message ?? echo(err.message), type, param: null, code: known?.code ?? (err.code ? echo(err.code) : null) } } };
+  return {
+    status,
+    headers: {},
+    body: {
+      error: { message: known?.message ?? echo(err.message), type, param: null, code: known?.code ?? (err.code ? echo(err.code) : null) },
+    },
+  };
 }
 
 /** The one mapping from any error to OpenAI's envelope and HTTP status. Unknown errors never show internals. */
@@ -61,7 +75,12 @@ export function rawErrorResponse(err: unknown): string {
   const text = JSON.stringify(body);
   return `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`;
 }
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  413: 'Payload Too Large',
+  431: 'Request Header Fields Too Large',
+};
 
 export function isInternal(err: unknown): boolean {
   return toOpenAIError(err).status === 500;

@@ -7,7 +7,9 @@ import { numberParam, stringParam } from './query.js';
 type IdParams = { Params: { id: string } };
 
 export function registerFileRoutes(app: FastifyInstance, gw: Gateway, prefix: string): void {
-  app.post(`${prefix}/files`, (req, reply) => handleUpload(req, reply, gw.config.limits.bodyIdleTimeoutMs, (source) => callerFor(gw, req).files.upload(source)));
+  app.post(`${prefix}/files`, (req, reply) =>
+    handleUpload(req, reply, gw.config.limits.bodyIdleTimeoutMs, (source) => callerFor(gw, req).files.upload(source)),
+  );
 
   app.get(`${prefix}/files`, async (req) => {
     const q = req.query as Record<string, string>;

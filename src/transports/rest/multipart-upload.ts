@@ -39,7 +39,11 @@ export function multipartUpload(req: IncomingMessage, headers: IncomingHttpHeade
   const finished = new Promise<void>((resolve, reject) => {
     bb.on('field', (name, value, info) => {
       if (info.nameTruncated || info.valueTruncated) {
-        failure ??= invalidRequest(`The form field '${echo(name)}' is longer than ${FORM_LIMITS.fieldSize} bytes`, echo(name), 'field_too_large');
+        failure ??= invalidRequest(
+          `The form field '${echo(name)}' is longer than ${FORM_LIMITS.fieldSize} bytes`,
+          echo(name),
+          'field_too_large',
+        );
         return;
       }
       fields.set(name, [...(fields.get(name) ?? []), value]);
@@ -168,7 +172,12 @@ export function parseNameList(value: string): string[] {
  * Runs an upload route. When the upload is refused part-way (a bad line, too large), the rest of the body is
  * discarded rather than read into a parser, the answer goes out at once, and the connection closes after it.
  */
-export async function handleUpload<T>(req: FastifyRequest, reply: FastifyReply, idleMs: number, run: (upload: UploadInput) => Promise<T>): Promise<T> {
+export async function handleUpload<T>(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  idleMs: number,
+  run: (upload: UploadInput) => Promise<T>,
+): Promise<T> {
   const upload = multipartUpload(req.raw, req.headers, idleMs);
   try {
     return await run(upload);

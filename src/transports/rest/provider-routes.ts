@@ -12,7 +12,11 @@ type Query = Record<string, string>;
 export function registerProviderRoutes(app: FastifyInstance, gw: Gateway): void {
   for (const route of ['azure', 'openai'] as const) {
     const prefix = `/${route}/v1`;
-    app.post(`${prefix}/files`, (req, reply) => handleUpload(req, reply, gw.config.limits.bodyIdleTimeoutMs, (upload) => callerFor(gw, req).providerRoutes.uploadFile({ route, upload })));
+    app.post(`${prefix}/files`, (req, reply) =>
+      handleUpload(req, reply, gw.config.limits.bodyIdleTimeoutMs, (upload) =>
+        callerFor(gw, req).providerRoutes.uploadFile({ route, upload }),
+      ),
+    );
     app.get(`${prefix}/files`, async (req) => {
       const q = req.query as Query;
       return callerFor(gw, req).providerRoutes.listFiles({ route, limit: numberParam(q, 'limit'), after: stringParam(q, 'after') });
@@ -23,13 +27,24 @@ export function registerProviderRoutes(app: FastifyInstance, gw: Gateway): void 
       reply.header('content-type', content.contentType);
       return reply.send(content.body);
     });
-    app.delete<IdParams>(`${prefix}/files/:id`, async (req) => callerFor(gw, req).providerRoutes.deleteFile({ route, file_id: req.params.id }));
-    app.post(`${prefix}/batches`, async (req) => callerFor(gw, req).providerRoutes.createBatch({ ...((req.body ?? {}) as object), route } as RouterInputs['providerRoutes']['createBatch']));
+    app.delete<IdParams>(`${prefix}/files/:id`, async (req) =>
+      callerFor(gw, req).providerRoutes.deleteFile({ route, file_id: req.params.id }),
+    );
+    app.post(`${prefix}/batches`, async (req) =>
+      callerFor(gw, req).providerRoutes.createBatch({
+        ...((req.body ?? {}) as object),
+        route,
+      } as RouterInputs['providerRoutes']['createBatch']),
+    );
     app.get(`${prefix}/batches`, async (req) => {
       const q = req.query as Query;
       return callerFor(gw, req).providerRoutes.listBatches({ route, limit: numberParam(q, 'limit'), after: stringParam(q, 'after') });
     });
-    app.get<IdParams>(`${prefix}/batches/:id`, async (req) => callerFor(gw, req).providerRoutes.getBatch({ route, batch_id: req.params.id }));
-    app.post<IdParams>(`${prefix}/batches/:id/cancel`, async (req) => callerFor(gw, req).providerRoutes.cancelBatch({ route, batch_id: req.params.id }));
+    app.get<IdParams>(`${prefix}/batches/:id`, async (req) =>
+      callerFor(gw, req).providerRoutes.getBatch({ route, batch_id: req.params.id }),
+    );
+    app.post<IdParams>(`${prefix}/batches/:id/cancel`, async (req) =>
+      callerFor(gw, req).providerRoutes.cancelBatch({ route, batch_id: req.params.id }),
+    );
   }
 }

@@ -93,7 +93,9 @@ export function buildRestServer({ gw, isReady, logger, metrics }: RestOptions): 
     void reply.code(mapped.status).headers(mapped.headers).send(mapped.body);
   });
   app.setNotFoundHandler((req, reply) => {
-    const mapped = toOpenAIError(new GatewayError('not_found', `Unknown route: ${req.method} ${echo(req.url.split('?')[0])}`, null, 'unknown_route'));
+    const mapped = toOpenAIError(
+      new GatewayError('not_found', `Unknown route: ${req.method} ${echo(req.url.split('?')[0])}`, null, 'unknown_route'),
+    );
     void reply.code(mapped.status).send(mapped.body);
   });
 

@@ -21,13 +21,17 @@ export function registerTrpc(app: FastifyInstance, gw: Gateway): void {
       // tRPC's error shape here, not in REST's envelope: a tRPC client reads only the former.
       scope.setErrorHandler((err, req, reply) => {
         const mapped = trpcWireError(err, (req.params as { path?: string } | undefined)?.path);
-        if (mapped.status >= 500) req.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'request failed');
+        if (mapped.status >= 500)
+          req.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'request failed');
         if (mapped.status === 408) reply.header('connection', 'close'); // the body was not read to its end
         void reply.code(mapped.status).headers(mapped.headers).send(mapped.body);
       });
       scope.setNotFoundHandler((req, reply) => {
         const path = req.url.split('?')[0].replace(/^\/trpc\/?/, '');
-        const mapped = trpcWireError(new GatewayError('not_found', `No procedure found on path "${echo(path)}"`, null, 'unknown_procedure'), path);
+        const mapped = trpcWireError(
+          new GatewayError('not_found', `No procedure found on path "${echo(path)}"`, null, 'unknown_procedure'),
+          path,
+        );
         void reply.code(mapped.status).send(mapped.body);
       });
       await scope.register(fastifyTRPCPlugin, {

@@ -22,7 +22,13 @@ export function trpcWireError(err: unknown, path: string | undefined) {
   return {
     status,
     headers,
-    body: { error: { message, code: TRPC_ERROR_CODES_BY_KEY[code], data: { code, httpStatus: status, path, openai: { type, param, code: openaiCode } } } },
+    body: {
+      error: {
+        message,
+        code: TRPC_ERROR_CODES_BY_KEY[code],
+        data: { code, httpStatus: status, path, openai: { type, param, code: openaiCode } },
+      },
+    },
   };
 }
 

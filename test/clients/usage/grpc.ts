@@ -17,14 +17,26 @@ import {
 const [address, key] = process.argv.slice(2);
 const sluice = createSluiceGrpcClient(address, key);
 const lines = [1, 2, 3].map((i) =>
-  JSON.stringify({ custom_id: `pkg-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-batch', messages: [{ role: 'user', content: `hello ${i}` }] } }),
+  JSON.stringify({
+    custom_id: `pkg-${i}`,
+    method: 'POST',
+    url: '/v1/chat/completions',
+    body: { model: 'gpt-4o-batch', messages: [{ role: 'user', content: `hello ${i}` }] },
+  }),
 );
 /** How an optional field arrives: the README promises `undefined` for unset ones, never null. */
 const presence = (v: unknown) => (v === undefined ? 'undefined' : v === null ? 'null' : 'set');
 
 try {
-  const file = await sluice.files.uploadFile(uploadRequests({ filename: 'usage.jsonl', purpose: 'batch', targetModelNames: ['gpt-4o-batch'] }, lines.join('\n')));
-  const created = await sluice.batches.createBatch({ inputFileId: file.id, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: {} });
+  const file = await sluice.files.uploadFile(
+    uploadRequests({ filename: 'usage.jsonl', purpose: 'batch', targetModelNames: ['gpt-4o-batch'] }, lines.join('\n')),
+  );
+  const created = await sluice.batches.createBatch({
+    inputFileId: file.id,
+    endpoint: '/v1/chat/completions',
+    completionWindow: '24h',
+    metadata: {},
+  });
   const retrieved = await sluice.batches.getBatch({ batchId: created.id });
   const updates: string[] = [];
   let done: Batch = created;
@@ -32,15 +44,28 @@ try {
     updates.push(b.status);
     done = b;
   }
-  const output = done.outputFileId ? (await readFileContent(sluice.files.downloadFileContent({ fileId: done.outputFileId }))).toString('utf8') : '';
+  const output = done.outputFileId
+    ? (await readFileContent(sluice.files.downloadFileContent({ fileId: done.outputFileId }))).toString('utf8')
+    : '';
   const batches = await sluice.batches.listBatches({ limit: 100 });
   const files = await sluice.files.listFiles({});
-  const second = await sluice.batches.createBatch({ inputFileId: file.id, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: { from: 'package' } });
+  const second = await sluice.batches.createBatch({
+    inputFileId: file.id,
+    endpoint: '/v1/chat/completions',
+    completionWindow: '24h',
+    metadata: { from: 'package' },
+  });
   const cancelled = await sluice.batches.cancelBatch({ batchId: second.id });
   // A call's own metadata keeps the client's key: a retried create with the same idempotency key is the same batch.
   const keyed = { metadata: Metadata({ 'idempotency-key': `usage-${file.id}` }) };
-  const once = await sluice.batches.createBatch({ inputFileId: file.id, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: {} }, keyed);
-  const again = await sluice.batches.createBatch({ inputFileId: file.id, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: {} }, keyed);
+  const once = await sluice.batches.createBatch(
+    { inputFileId: file.id, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: {} },
+    keyed,
+  );
+  const again = await sluice.batches.createBatch(
+    { inputFileId: file.id, endpoint: '/v1/chat/completions', completionWindow: '24h', metadata: {} },
+    keyed,
+  );
   const deleted = await sluice.files.deleteFile({ fileId: file.id });
 
   let trailer: Metadata | undefined;
@@ -54,11 +79,28 @@ try {
 
   console.log(
     JSON.stringify({
-      file: { id: file.id, bytes: file.bytes, filename: file.filename, expiresAt: presence(file.expiresAt), statusDetails: presence(file.statusDetails) },
-      created: { id: created.id, status: created.status, outputFileId: presence(created.outputFileId), completedAt: presence(created.completedAt), metadata: created.metadata },
+      file: {
+        id: file.id,
+        bytes: file.bytes,
+        filename: file.filename,
+        expiresAt: presence(file.expiresAt),
+        statusDetails: presence(file.statusDetails),
+      },
+      created: {
+        id: created.id,
+        status: created.status,
+        outputFileId: presence(created.outputFileId),
+        completedAt: presence(created.completedAt),
+        metadata: created.metadata,
+      },
       retrieved: { id: retrieved.id, inputFileId: retrieved.inputFileId },
       updates,
-      done: { status: done.status, terminal: TERMINAL_BATCH_STATUSES.has(done.status), total: done.requestCounts?.total, completed: done.requestCounts?.completed },
+      done: {
+        status: done.status,
+        terminal: TERMINAL_BATCH_STATUSES.has(done.status),
+        total: done.requestCounts?.total,
+        completed: done.requestCounts?.completed,
+      },
       outputIds: output
         .trim()
         .split('\n')

@@ -2,18 +2,37 @@
  * A project of its own using @sluice/trpc-client as installed from its tarball (test/clients/packages.test.ts
  * copies this file there, typechecks it and runs it): node usage.ts <gateway url> <key>. Prints one JSON line.
  */
-import { createSluiceClient, isSluiceClientError, readText, TRPCClientError, uploadBody, type Batch, type FileObject, type RouterInputs } from '@sluice/trpc-client';
+import {
+  createSluiceClient,
+  isSluiceClientError,
+  readText,
+  TRPCClientError,
+  uploadBody,
+  type Batch,
+  type FileObject,
+  type RouterInputs,
+} from '@sluice/trpc-client';
 
 const [url, key] = process.argv.slice(2);
 const sluice = createSluiceClient(url, key);
 const lines = [1, 2, 3].map((i) =>
-  JSON.stringify({ custom_id: `pkg-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-batch', messages: [{ role: 'user', content: `hello ${i}` }] } }),
+  JSON.stringify({
+    custom_id: `pkg-${i}`,
+    method: 'POST',
+    url: '/v1/chat/completions',
+    body: { model: 'gpt-4o-batch', messages: [{ role: 'user', content: `hello ${i}` }] },
+  }),
 );
 
 const file: FileObject = await sluice.files.uploadStream.mutate(
   uploadBody({ filename: 'usage.jsonl', purpose: 'batch', target_model_names: ['gpt-4o-batch'] }, lines.join('\n')),
 );
-const request: RouterInputs['batches']['create'] = { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { from: 'package' } };
+const request: RouterInputs['batches']['create'] = {
+  input_file_id: file.id,
+  endpoint: '/v1/chat/completions',
+  completion_window: '24h',
+  metadata: { from: 'package' },
+};
 const created: Batch = await sluice.batches.create.mutate(request);
 const retrieved = await sluice.batches.retrieve.query({ batch_id: created.id });
 const updates: string[] = [];
@@ -36,7 +55,12 @@ const batches = await sluice.batches.list.query({ limit: 100 });
 const files = await sluice.files.list.query({});
 const second = await sluice.batches.create.mutate({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
 const cancelled = await sluice.batches.cancel.mutate({ batch_id: second.id });
-const keyed = { input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', idempotency_key: `usage-${file.id}` } as const;
+const keyed = {
+  input_file_id: file.id,
+  endpoint: '/v1/chat/completions',
+  completion_window: '24h',
+  idempotency_key: `usage-${file.id}`,
+} as const;
 const once = await sluice.batches.create.mutate(keyed);
 const again = await sluice.batches.create.mutate(keyed);
 const deleted = await sluice.files.delete.mutate({ file_id: file.id });
@@ -47,7 +71,8 @@ try {
 } catch (err) {
   missing = err;
 }
-if (!isSluiceClientError(missing) || !(missing instanceof TRPCClientError)) throw new Error(`expected a TRPCClientError, got ${String(missing)}`);
+if (!isSluiceClientError(missing) || !(missing instanceof TRPCClientError))
+  throw new Error(`expected a TRPCClientError, got ${String(missing)}`);
 
 console.log(
   JSON.stringify({

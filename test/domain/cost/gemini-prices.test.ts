@@ -4,13 +4,26 @@ import { costOf } from '../../../src/domain/cost/record-batch-cost.js';
 import { resolvePrice, tablePrice } from '../../../src/domain/cost/prices.js';
 
 const vertexDeployment = (extra: Partial<Deployment> = {}): Deployment =>
-  ({ id: 'v', modelGroup: 'g', provider: 'vertex_ai', model: 'gemini-2.5-flash', apiBase: 'x', apiKey: '', timeoutMs: 1, ...extra }) as Deployment;
+  ({
+    id: 'v',
+    modelGroup: 'g',
+    provider: 'vertex_ai',
+    model: 'gemini-2.5-flash',
+    apiBase: 'x',
+    apiKey: '',
+    timeoutMs: 1,
+    ...extra,
+  }) as Deployment;
 
 describe('Gemini batch prices on Vertex', () => {
   it('matches modelVersion names, dated ones by their longest prefix (flash-lite is not flash)', () => {
     const perMillion = (model: string) => {
       const p = tablePrice(model)!;
-      return { input: Math.round(p.input * 1e9) / 1e3, output: Math.round(p.output * 1e9) / 1e3, cached: Math.round((p.cachedInput ?? NaN) * 1e9) / 1e3 };
+      return {
+        input: Math.round(p.input * 1e9) / 1e3,
+        output: Math.round(p.output * 1e9) / 1e3,
+        cached: Math.round((p.cachedInput ?? NaN) * 1e9) / 1e3,
+      };
     };
     expect(perMillion('gemini-2.5-flash')).toEqual({ input: 0.15, output: 1.25, cached: 0.03 });
     expect(tablePrice('gemini-2.5-flash-001')).toEqual(tablePrice('gemini-2.5-flash'));

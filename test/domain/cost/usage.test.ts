@@ -82,9 +82,11 @@ describe('the batch output usage summer (hand-computed totals)', () => {
   it('an empty or garbage output bills nothing and never throws', async () => {
     const empty = await sumOutputUsage((async function* () {})());
     expect(empty.total.requests).toBe(0);
-    const garbage = await sumOutputUsage((async function* () {
-      yield Buffer.from('not json\n{"response":{"status_code":200,"body":{"usage":{"prompt_tokens":-5,"completion_tokens":"7"}}}}\n');
-    })());
+    const garbage = await sumOutputUsage(
+      (async function* () {
+        yield Buffer.from('not json\n{"response":{"status_code":200,"body":{"usage":{"prompt_tokens":-5,"completion_tokens":"7"}}}}\n');
+      })(),
+    );
     expect(garbage.total).toEqual({ requests: 1, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 });
     expect(garbage.unbilledLines).toBe(1);
   });

@@ -22,7 +22,9 @@ export function formUpload(form: FormData): UploadInput {
     fields: {
       filename: text('filename') ?? ((file as File).name || undefined),
       purpose: text('purpose'),
-      target_model_names: [...form.getAll('target_model_names'), ...form.getAll('target_model_names[]')].filter((v) => typeof v === 'string'),
+      target_model_names: [...form.getAll('target_model_names'), ...form.getAll('target_model_names[]')].filter(
+        (v) => typeof v === 'string',
+      ),
       expires_after: anchor === undefined && seconds === undefined ? undefined : { anchor, seconds },
     },
   };

@@ -22,7 +22,8 @@ export async function framedUpload(body: AsyncIterable<Uint8Array>): Promise<Upl
       if (done) throw invalidRequest('The upload stream ended before its header line', 'file', 'missing_header');
       head = Buffer.concat([head, value]);
       nl = head.indexOf(10);
-      if (nl < 0 && head.length > MAX_HEADER_BYTES) throw invalidRequest('The upload header line is longer than 64 KiB', 'file', 'invalid_header');
+      if (nl < 0 && head.length > MAX_HEADER_BYTES)
+        throw invalidRequest('The upload header line is longer than 64 KiB', 'file', 'invalid_header');
     }
   } catch (err) {
     await it.return?.();
