@@ -1,6 +1,11 @@
 import { open } from 'node:fs/promises';
 
-const READ_BYTES = 256 * 1024;
+/**
+ * Below glibc's mmap threshold (128 KiB, MALLOC_MMAP_THRESHOLD_ in package.json): each read needs a fresh buffer
+ * (see read), and a larger one was fresh mapped memory that page-faulted as the read filled it. Under the profiler,
+ * 3 × 200 MB over REST: 5.2 s busy with 256 KiB reads, 4.7 s with these.
+ */
+const READ_BYTES = 64 * 1024;
 
 /**
  * A spool file that readers follow while it is still being written (`tail -f`), for the stream-through upload:
