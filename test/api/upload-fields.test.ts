@@ -170,6 +170,24 @@ describe('upload fields, checked once by the router', () => {
     expect(pulled).toBe(false);
   });
 
+  // The domain's rules on fields (purpose, groups that exist and that the caller may use) too: a caller who sends
+  // its fields first is refused before its file is read, not after 200 MB.
+  for (const [what, fields, expected] of [
+    ['a purpose other than batch', { purpose: 'fine-tune' }, { param: 'purpose' }],
+    ['an unknown group', { purpose: 'batch', target_model_names: ['no-such-group'] }, { code: 'model_not_found' }],
+    ['a group the team may not use', { purpose: 'batch', target_model_names: ['gpt-4o-mini-batch'] }, { code: 'model_not_allowed' }],
+  ] as const) {
+    it(`refuses ${what} sent before the file without reading any of it`, async () => {
+      let pulled = false;
+      const content = (async function* () {
+        pulled = true;
+        yield Buffer.from(chatJsonl(1));
+      })();
+      expect(await refusal(as(teamKey).files.upload({ content, fields: { ...fields } }))).toMatchObject(expected);
+      expect(pulled).toBe(false);
+    });
+  }
+
   it('asks for late fields only after the content, so a form may send its file first', async () => {
     const order: string[] = [];
     const file = await as(teamKey).files.upload({

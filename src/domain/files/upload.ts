@@ -66,6 +66,10 @@ export async function uploadManagedFile(
 ): Promise<FileObject> {
   await assertWithinBudget(gw, principal);
   throwIfCancelled(signal);
+  // Fields that came before the file (gRPC's metadata, tRPC's header or form) are checked before any of it is
+  // read: a wrong purpose or a group the caller may not use is refused at once, not after 200 MB.
+  const early = source.fieldsNow?.();
+  if (early) checkFields(gw, principal, early, early.targetModelNames);
   const fileId = newFileId(); // before the copies: a provider may name its objects after it (GCS)
   const through = new StreamThrough(gw, principal, source, fileId, signal);
   const limits = { maxBytes: gw.config.limits.maxFileBytes, maxLines: gw.config.limits.maxFileLines };
@@ -151,10 +155,21 @@ export async function uploadManagedFile(
 }
 
 function resolveTargets(gw: Gateway, principal: Principal, fields: UploadFields, spool: SpooledBatchInput): Deployment[] {
+  const targets = fields.targetModelNames.length > 0 ? fields.targetModelNames : [...spool.models.keys()];
+  checkFields(gw, principal, fields, targets);
+  for (const [model, line] of spool.models) {
+    if (!targets.includes(model)) {
+      throw lineError(line, `"body.model" is '${model}', which is not one of target_model_names (${targets.join(', ')})`, 'model_mismatch');
+    }
+  }
+  return targets.flatMap((name) => gw.config.groups.get(name)!.deployments);
+}
+
+/** What the fields alone decide: the purpose, and that the groups exist and this caller may use them. */
+function checkFields(gw: Gateway, principal: Principal, fields: UploadFields, targets: string[]): void {
   if (fields.purpose !== 'batch') {
     throw invalidRequest(`purpose must be "batch" for managed files, got ${JSON.stringify(fields.purpose)}`, 'purpose');
   }
-  const targets = fields.targetModelNames.length > 0 ? fields.targetModelNames : [...spool.models.keys()];
   for (const name of targets) {
     if (!gw.config.groups.has(name)) {
       throw new GatewayError(
@@ -168,10 +183,4 @@ function resolveTargets(gw: Gateway, principal: Principal, fields: UploadFields,
       throw new GatewayError('permission', `This key may not use model group '${name}'`, 'target_model_names', 'model_not_allowed');
     }
   }
-  for (const [model, line] of spool.models) {
-    if (!targets.includes(model)) {
-      throw lineError(line, `"body.model" is '${model}', which is not one of target_model_names (${targets.join(', ')})`, 'model_mismatch');
-    }
-  }
-  return targets.flatMap((name) => gw.config.groups.get(name)!.deployments);
 }
