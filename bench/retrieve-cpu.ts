@@ -2,7 +2,9 @@
  * CPU time per batch retrieve, of sluice and of the Portkey gateway: a figure that a busy machine disturbs far
  * less than req/s (it is what each system spends, not what it gets), for comparing changes to the hot path.
  *
- *   npx tsx bench/retrieve-cpu.ts [seconds] [-- extra NODE_OPTIONS for a second sluice, e.g. --experimental-async-context-frame]
+ *   npx tsx bench/retrieve-cpu.ts [seconds]
+ *
+ * To compare a change, run it before and after, alternating: Portkey is the control for the machine's drift.
  */
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,10 +18,6 @@ import { createRunningBatch, createVirtualKey } from './seed.js';
 import { startSluice, writeSluiceConfig } from './sluice-process.js';
 
 const seconds = Number(process.argv[2] ?? 5);
-const variant = process.argv
-  .slice(3)
-  .filter((a) => a !== '--')
-  .join(' ');
 const MASTER_KEY = 'sk-bench-master';
 const UPSTREAM_KEY = 'sk-upstream';
 const CONNECTIONS = 10;
@@ -53,33 +51,23 @@ try {
     databaseUrl: db.url,
     generalSettings: { batch_retrieve_max_age_ms: 0 },
   });
-  const variants = variant ? ['', variant] : [''];
   const portkey = await startPortkey();
   for (let round = 0; round < 2; round++) {
-    for (const nodeOptions of variants) {
-      const sluice = await startSluice(config, db.url, { nodeOptions });
-      const key = await createVirtualKey(sluice.url, MASTER_KEY);
-      const batches = [];
-      for (let i = 0; i < CONNECTIONS; i++) batches.push(await createRunningBatch(sluice.url, key, db.url));
-      const paths = batches.map((b) => `/v1/batches/${b.id}`);
-      await measure(`sluice${nodeOptions ? ` (${nodeOptions})` : ''}`, sluice.pid, {
-        origin: sluice.url,
-        path: paths[0],
-        paths,
-        headers: { authorization: `Bearer ${key}` },
-      });
-      if (nodeOptions === '') {
-        const upstream = standin.urls[batches[0].deploymentIndex];
-        const upstreamPaths = batches.map((b) => `/v1/batches/${b.providerBatchId}`);
-        await measure('portkey', portkey.pid, {
-          origin: portkey.url,
-          path: upstreamPaths[0],
-          paths: upstreamPaths,
-          headers: portkey.headers(upstream, UPSTREAM_KEY),
-        });
-      }
-      await sluice.stop();
-    }
+    const sluice = await startSluice(config, db.url);
+    const key = await createVirtualKey(sluice.url, MASTER_KEY);
+    const batches = [];
+    for (let i = 0; i < CONNECTIONS; i++) batches.push(await createRunningBatch(sluice.url, key, db.url));
+    const paths = batches.map((b) => `/v1/batches/${b.id}`);
+    await measure('sluice', sluice.pid, { origin: sluice.url, path: paths[0], paths, headers: { authorization: `Bearer ${key}` } });
+    const upstream = standin.urls[batches[0].deploymentIndex];
+    const upstreamPaths = batches.map((b) => `/v1/batches/${b.providerBatchId}`);
+    await measure('portkey', portkey.pid, {
+      origin: portkey.url,
+      path: upstreamPaths[0],
+      paths: upstreamPaths,
+      headers: portkey.headers(upstream, UPSTREAM_KEY),
+    });
+    await sluice.stop();
   }
 } finally {
   await stopAllChildren();

@@ -46,15 +46,10 @@ export function writeSluiceConfig(path: string, setup: SluiceSetup): void {
  * PostgreSQL database, with the batch tracker running. Ports are chosen by the OS. With `cpuProfileDir`, Node's
  * `--cpu-prof` is on (through NODE_OPTIONS, so npm and tsx's launcher write small profiles of their own too).
  */
-export async function startSluice(
-  configPath: string,
-  databaseUrl: string,
-  opts: { cpuProfileDir?: string; nodeOptions?: string } = {},
-): Promise<SluiceProcess> {
+export async function startSluice(configPath: string, databaseUrl: string, opts: { cpuProfileDir?: string } = {}): Promise<SluiceProcess> {
   const npm = process.env.npm_execpath;
   const [command, prefix] = npm && npm.endsWith('.js') ? [process.execPath, [npm]] : ['npm', []];
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' };
-  if (opts.nodeOptions) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} ${opts.nodeOptions}`.trim();
   if (opts.cpuProfileDir) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${opts.cpuProfileDir}`.trim();
   const npmChild: BenchChild = await startChild(
     'sluice (npm start)',

@@ -1,18 +1,9 @@
 import { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatedJsonl } from '../../dev/generated-jsonl.js';
+import { badSecondLine } from '../support/bad-jsonl.js';
 import { MASTER_KEY, startStack, type Stack } from '../support/stack.js';
 
 const MB = 1024 * 1024;
-
-/** A 40 MB JSONL whose second line is not JSON: refused at line 2, long before the body has arrived. */
-async function badSecondLine(): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of generatedJsonl({ bytes: 40 * MB, model: 'gpt-4o-batch', lineBytes: 4096 })) parts.push(chunk);
-  const body = Buffer.concat(parts);
-  body.write('{not json', body.indexOf(10) + 1, 'utf8');
-  return body;
-}
 
 /**
  * A REST upload refused part-way, through the official SDK: the SDK must read the 400 (with the line number),
@@ -23,7 +14,7 @@ describe('a REST upload refused part-way, through the OpenAI SDK', () => {
   let body: Buffer;
   beforeAll(async () => {
     s = await startStack({ db: 'sqlite', tracker: false, limits: { max_batch_file_bytes: 400 * MB, max_batch_file_lines: 2_000_000 } });
-    body = await badSecondLine();
+    body = await badSecondLine(40 * MB);
   });
   afterAll(async () => {
     await s?.close();

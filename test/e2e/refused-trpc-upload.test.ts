@@ -3,23 +3,13 @@ import { connect, type Socket } from 'node:net';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSluiceClient, uploadBody, type AppRouter } from '../../clients/trpc/index.js';
-import { generatedJsonl } from '../../dev/generated-jsonl.js';
+import { badSecondLine } from '../support/bad-jsonl.js';
 import { MASTER_KEY, startStack, type Stack } from '../support/stack.js';
 
 const MB = 1024 * 1024;
 const BODY_BYTES = 40 * MB;
 /** Far below the stack's whole-request timeout (600 s) and body idle timeout (30 s), far above a normal answer. */
 const PROMPT_MS = 8_000;
-
-/** A 40 MB JSONL whose second line is not JSON: refused at line 2, long before the body has arrived. */
-async function badSecondLine(): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of generatedJsonl({ bytes: BODY_BYTES, model: 'gpt-4o-batch', lineBytes: 4096 })) parts.push(chunk);
-  const body = Buffer.concat(parts);
-  const second = body.indexOf(10) + 1;
-  body.write('{not json', second, 'utf8'); // overwrites the start of line 2, keeps the size
-  return body;
-}
 
 /** Resolves with what the socket received once `done(text)` says it is complete, or fails after `ms`. */
 function readUntil(socket: Socket, done: (text: string) => boolean, ms: number): Promise<string> {
@@ -55,7 +45,7 @@ describe('a tRPC byte-stream upload refused part-way', () => {
   let body: Buffer;
   beforeAll(async () => {
     s = await startStack({ db: 'sqlite', tracker: false, limits: { max_batch_file_bytes: 400 * MB, max_batch_file_lines: 2_000_000 } });
-    body = await badSecondLine();
+    body = await badSecondLine(BODY_BYTES);
   });
   afterAll(async () => {
     await s?.close();
