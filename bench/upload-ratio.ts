@@ -1,0 +1,80 @@
+/**
+ * The managed upload over REST ÷ a direct upload of the same file, alone: a quicker check than the full run when
+ * changing the upload path (the full run's `upload.ratio` is the figure of record).
+ *
+ *   npx tsx bench/upload-ratio.ts [rounds] [lines]     (defaults: 5 rounds, 50,000 lines = 200 MB)
+ *
+ * Each round uploads the file straight to the stand-in and through sluice, alternating which goes first.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createTestDatabase } from '../dev/databases.js';
+import { ensureBenchDependencies } from './bench-dependencies.js';
+import { stopAllChildren } from './child-process.js';
+import { startStandin } from './other-systems.js';
+import { createVirtualKey } from './seed.js';
+import { MODEL_GROUP, startSluice, writeSluiceConfig } from './sluice-process.js';
+import { multipartUpload, writeBatchInput } from './uploads.js';
+
+const rounds = Number(process.argv[2] ?? 5);
+const lines = Number(process.argv[3] ?? 50_000);
+const MASTER_KEY = 'sk-bench-master';
+const UPSTREAM_KEY = 'sk-upstream';
+/** utime + stime of a process, in seconds (Linux /proc; clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+await ensureBenchDependencies();
+const work = mkdtempSync(join(tmpdir(), 'sluice-upload-'));
+const db = await createTestDatabase('postgresql');
+try {
+  const standin = await startStandin(2);
+  const config = join(work, 'sluice.yaml');
+  writeSluiceConfig(config, { upstreamUrls: standin.urls, upstreamKey: UPSTREAM_KEY, masterKey: MASTER_KEY, databaseUrl: db.url });
+  const sluice = await startSluice(config, db.url);
+  const key = await createVirtualKey(sluice.url, MASTER_KEY);
+  const file = join(work, 'input.jsonl');
+  const bytes = await writeBatchInput(file, lines);
+  const upload = {
+    direct: () => multipartUpload(`${standin.urls[0]}/files`, { authorization: `Bearer ${UPSTREAM_KEY}` }, { purpose: 'batch' }, file),
+    sluice: () =>
+      multipartUpload(
+        `${sluice.url}/v1/files`,
+        { authorization: `Bearer ${key}` },
+        { purpose: 'batch', target_model_names: MODEL_GROUP },
+        file,
+      ),
+  };
+  await upload.sluice(); // warm-up
+  const times = { direct: [] as number[], sluice: [] as number[] };
+  const cpu: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? (['direct', 'sluice'] as const) : (['sluice', 'direct'] as const);
+    for (const kind of order) {
+      await sleep(500);
+      const started = performance.now();
+      const cpuBefore = cpuSeconds(sluice.pid);
+      await upload[kind]();
+      if (kind === 'sluice') cpu.push(cpuSeconds(sluice.pid) - cpuBefore);
+      times[kind].push((performance.now() - started) / 1000);
+    }
+    console.log(
+      `round ${round + 1}: direct ${times.direct.at(-1)!.toFixed(2)} s, sluice ${times.sluice.at(-1)!.toFixed(2)} s (CPU ${cpu.at(-1)!.toFixed(2)} s)`,
+    );
+  }
+  const d = median(times.direct);
+  const s = median(times.sluice);
+  console.log(
+    `${(bytes / 1e6).toFixed(0)} MB: direct ${d.toFixed(2)} s, sluice ${s.toFixed(2)} s, ratio ${(s / d).toFixed(2)}, sluice CPU ${median(cpu).toFixed(2)} s (medians of ${rounds})`,
+  );
+  await sluice.stop();
+} finally {
+  await stopAllChildren();
+  await db.drop();
+  rmSync(work, { recursive: true, force: true });
+}
