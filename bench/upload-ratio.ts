@@ -64,7 +64,7 @@ try {
       times[kind].push((performance.now() - started) / 1000);
     }
     console.log(
-      `round ${round + 1}: direct ${times.direct.at(-1)!.toFixed(2)} s, sluice ${times.sluice.at(-1)!.toFixed(2)} s (CPU ${cpu.at(-1)!.toFixed(2)} s)`,
+      `round ${round + 1}: direct ${times.direct.at(-1)?.toFixed(2)} s, sluice ${times.sluice.at(-1)?.toFixed(2)} s (CPU ${cpu.at(-1)?.toFixed(2)} s)`,
     );
   }
   const d = median(times.direct);
