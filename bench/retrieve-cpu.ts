@@ -2,7 +2,7 @@
  * CPU time per batch retrieve, of sluice and of the Portkey gateway: a figure that a busy machine disturbs far
  * less than req/s (it is what each system spends, not what it gets), for comparing changes to the hot path.
  *
- *   npx tsx bench/retrieve-cpu.ts [seconds]
+ *   npx tsx bench/retrieve-cpu.ts [seconds] [workers]
  *
  * To compare a change, run it before and after, alternating: Portkey is the control for the machine's drift.
  */
@@ -18,6 +18,7 @@ import { createRunningBatch, createVirtualKey } from './seed.js';
 import { startSluice, writeSluiceConfig } from './sluice-process.js';
 
 const seconds = Number(process.argv[2] ?? 5);
+const workers = Number(process.argv[3] ?? 1);
 const MASTER_KEY = 'sk-bench-master';
 const UPSTREAM_KEY = 'sk-upstream';
 const CONNECTIONS = 10;
@@ -28,11 +29,12 @@ function cpuMicros(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
 }
 
-async function measure(name: string, pid: number, target: Target): Promise<void> {
+async function measure(name: string, pids: number[], target: Target): Promise<void> {
   await throughput(target, CONNECTIONS, 1); // warm-up
-  const before = cpuMicros(pid);
+  const cpu = () => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
+  const before = cpu();
   const r = await throughput(target, CONNECTIONS, seconds);
-  const used = cpuMicros(pid) - before;
+  const used = cpu() - before;
   console.log(
     `${name}: ${(used / r.ok).toFixed(0)} µs CPU per retrieve (${r.ok} retrieves, ${Math.round(r.rps)} req/s, ${r.failures} failures)`,
   );
@@ -53,15 +55,20 @@ try {
   });
   const portkey = await startPortkey();
   for (let round = 0; round < 2; round++) {
-    const sluice = await startSluice(config, db.url);
+    const sluice = await startSluice(config, db.url, { workers });
     const key = await createVirtualKey(sluice.url, MASTER_KEY);
     const batches = [];
     for (let i = 0; i < CONNECTIONS; i++) batches.push(await createRunningBatch(sluice.url, key, db.url));
     const paths = batches.map((b) => `/v1/batches/${b.id}`);
-    await measure('sluice', sluice.pid, { origin: sluice.url, path: paths[0], paths, headers: { authorization: `Bearer ${key}` } });
+    await measure(workers > 1 ? `sluice (${workers} workers)` : 'sluice', sluice.servingPids, {
+      origin: sluice.url,
+      path: paths[0],
+      paths,
+      headers: { authorization: `Bearer ${key}` },
+    });
     const upstream = standin.urls[batches[0].deploymentIndex];
     const upstreamPaths = batches.map((b) => `/v1/batches/${b.providerBatchId}`);
-    await measure('portkey', portkey.pid, {
+    await measure('portkey', [portkey.pid], {
       origin: portkey.url,
       path: upstreamPaths[0],
       paths: upstreamPaths,

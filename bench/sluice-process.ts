@@ -19,8 +19,11 @@ export interface SluiceSetup {
 export interface SluiceProcess {
   url: string;
   grpcAddress: string;
-  /** The Node process that runs src/main.ts (npm and tsx's launcher are its parents). */
+  /** The Node process that runs src/main.ts (npm is its parent); with `--workers`, the cluster's primary. */
   pid: number;
+  /** The processes that serve requests: `pid` itself, or the cluster's workers. */
+  servingPids: number[];
+  /** Of the serving processes together: current RSS and the sum of their peaks. */
   memory(): { rss: number; peak: number };
   resetPeak(): boolean;
   stop(): Promise<void>;
@@ -46,7 +49,12 @@ export function writeSluiceConfig(path: string, setup: SluiceSetup): void {
  * PostgreSQL database, with the batch tracker running. Ports are chosen by the OS. With `cpuProfileDir`, Node's
  * `--cpu-prof` is on (through NODE_OPTIONS, so npm and tsx's launcher write small profiles of their own too).
  */
-export async function startSluice(configPath: string, databaseUrl: string, opts: { cpuProfileDir?: string } = {}): Promise<SluiceProcess> {
+export async function startSluice(
+  configPath: string,
+  databaseUrl: string,
+  opts: { cpuProfileDir?: string; workers?: number } = {},
+): Promise<SluiceProcess> {
+  const workers = opts.workers ?? 1;
   const npm = process.env.npm_execpath;
   const [command, prefix] = npm && npm.endsWith('.js') ? [process.execPath, [npm]] : ['npm', []];
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' };
@@ -54,28 +62,33 @@ export async function startSluice(configPath: string, databaseUrl: string, opts:
   const npmChild: BenchChild = await startChild(
     'sluice (npm start)',
     command,
-    [...prefix, 'start', '--silent', '--', '--config', configPath, '--port', '0', '--grpc-port', '0'],
+    [...prefix, 'start', '--silent', '--', '--config', configPath, '--port', '0', '--grpc-port', '0', '--workers', String(workers)],
     /sluice listening on /,
     { env },
   );
   const m = /sluice listening on (\S+?),? gRPC on (\S+) /.exec(npmChild.readyLine);
   if (!m) throw new Error(`unexpected start line from sluice: ${npmChild.readyLine}`);
-  // The deepest process running src/main.ts: tsx's launcher runs it in a child of its own.
-  const pid = descendants(npmChild.child.pid!)
-    .filter((p) => commandLine(p).includes('src/main.ts'))
-    .at(-1);
-  if (!pid) throw new Error('could not find the sluice process under npm start');
+  // The processes running src/main.ts, parents first: the deepest ones serve (a cluster's workers are its primary's children).
+  const mains = descendants(npmChild.child.pid!).filter((p) => commandLine(p).includes('src/main.ts'));
+  const servingPids = mains.slice(-workers);
+  const pid = workers > 1 ? mains.at(-workers - 1) : mains.at(-1);
+  if (!pid || servingPids.length < workers) throw new Error('could not find the sluice processes under npm start');
   npmChild.signalPid = pid;
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   return {
     url: m[1],
     grpcAddress: m[2],
     pid,
-    memory: () => processMemory(pid),
-    resetPeak: () => resetPeakMemory(pid),
+    servingPids,
+    memory: () => {
+      const each = servingPids.map(processMemory);
+      return { rss: sum(each.map((e) => e.rss)), peak: sum(each.map((e) => e.peak)) };
+    },
+    resetPeak: () => servingPids.map(resetPeakMemory).every(Boolean),
     stop: () => npmChild.stop(),
     cpuProfilePath() {
       if (!opts.cpuProfileDir) return undefined;
-      const name = readdirSync(opts.cpuProfileDir).find((f) => f.endsWith('.cpuprofile') && f.includes(`.${pid}.0.`));
+      const name = readdirSync(opts.cpuProfileDir).find((f) => f.endsWith('.cpuprofile') && f.includes(`.${servingPids[0]}.0.`));
       return name ? join(opts.cpuProfileDir, name) : undefined;
     },
   };

@@ -58,9 +58,9 @@ try {
     for (const kind of order) {
       await sleep(500);
       const started = performance.now();
-      const cpuBefore = cpuSeconds(sluice.pid);
+      const cpuBefore = sluice.servingPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
       await upload[kind]();
-      if (kind === 'sluice') cpu.push(cpuSeconds(sluice.pid) - cpuBefore);
+      if (kind === 'sluice') cpu.push(sluice.servingPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore);
       times[kind].push((performance.now() - started) / 1000);
     }
     console.log(

@@ -7,6 +7,7 @@ import { PrincipalCache } from './domain/access/principal-cache.js';
 import { BatchRouteCache } from './domain/batches/batch-route-cache.js';
 import type { Gateway } from './domain/gateway.js';
 import { DeploymentHealth } from './domain/routing/health.js';
+import { clusterWideMetrics } from './observability/cluster-metrics.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { allObservers, tracingObserver } from './observability/tracing.js';
 import { ProviderRegistry } from './providers/registry.js';
@@ -35,6 +36,10 @@ export interface StartOptions {
   janitor?: JanitorOptions;
   /** Start without `general_settings.master_key`: calls without a valid virtual key act as the admin. */
   noAuth?: boolean;
+  /** Bring the schema up to date first (default). A cluster's workers do not: its primary has (cli/process-cluster.ts). */
+  migrate?: boolean;
+  /** A worker of a process cluster: `GET /metrics` answers for the whole cluster, whichever worker it reaches. */
+  clusterWorker?: boolean;
 }
 
 export interface CloseOptions {
@@ -74,10 +79,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       'general_settings.master_key: not set, so every call would be refused; set it (e.g. master_key: os.environ/SLUICE_MASTER_KEY), or start with --no-auth for local development without authentication',
     );
   }
-  const databaseUrl = opts.databaseUrl ?? opts.config.databaseUrl ?? DEFAULT_SQLITE_PATH;
-  const db = await openDatabase(databaseUrl).catch((err: unknown) => {
-    throw new StartupError(`cannot open the database ${describeDatabase(databaseUrl)}: ${describeSystemError(err)}`);
-  });
+  const db = await openGatewayDatabase(databaseUrlOf(opts), { migrate: opts.migrate ?? true });
   const stopping = new AbortController();
   const config = withTrackerIntervals(opts.config, opts.tracker);
   const metrics = new GatewayMetrics(db.em, log);
@@ -117,7 +119,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       await db.em().getConnection().execute('select 1');
       return true;
     },
-    metrics: () => metrics.scrape(),
+    metrics: opts.clusterWorker ? clusterWideMetrics(metrics.registry) : () => metrics.scrape(),
   });
   const listenHost = opts.host ?? '127.0.0.1';
   const at = (port: number) => `${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`;
@@ -167,6 +169,18 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       await db.close();
     },
   };
+}
+
+/** The database a start with these options uses. */
+export function databaseUrlOf(opts: Pick<StartOptions, 'databaseUrl' | 'config'>): string {
+  return opts.databaseUrl ?? opts.config.databaseUrl ?? DEFAULT_SQLITE_PATH;
+}
+
+/** Opens (and by default migrates) the database; a failure is a StartupError that names it without its password. */
+export async function openGatewayDatabase(url: string, opts: { migrate: boolean }): Promise<Database> {
+  return openDatabase(url, opts).catch((err: unknown) => {
+    throw new StartupError(`cannot open the database ${describeDatabase(url)}: ${describeSystemError(err)}`);
+  });
 }
 
 /** The database for an operator's eyes: a PostgreSQL URL without its password, or the SQLite file. */

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { pino } from 'pino';
 import { parseCommandLine, USAGE_EXIT_CODE } from './cli/command-line.js';
 import { stopOnSignals } from './cli/stop-on-signals.js';
@@ -20,36 +21,68 @@ async function main(): Promise<void> {
   const args = cli.command;
   const log = pino({ level: args.logLevel });
   // Loaded only now: --help and a bad option answer at once, without loading the whole gateway.
-  const [{ startGateway }, { ConfigError, loadConfigFile }, { removeStaleSpoolDirs }] = await Promise.all([
-    import('./app.js'),
-    import('./config/load.js'),
-    import('./domain/spool-dirs.js'),
-  ]);
-  // A crashed predecessor's spools hold user data; nothing else would ever remove them. Only a fresh process
-  // may do this: in one that already runs a gateway (the tests, the demo), its own pid's spools are live.
-  const stale = await removeStaleSpoolDirs();
-  if (stale.length > 0) log.info({ event: 'stale_spools_removed', count: stale.length }, 'removed spool folders left by a stopped process');
-  let running: Awaited<ReturnType<typeof startGateway>>;
-  try {
-    running = await startGateway({
-      config: loadConfigFile(args.config),
-      databaseUrl: args.databaseUrl,
-      port: args.port,
-      host: args.host,
-      grpcPort: args.grpcPort ?? false,
-      noAuth: args.noAuth,
-      logger: log,
-    });
-  } catch (err) {
+  const [{ databaseUrlOf, openGatewayDatabase, startGateway }, { ConfigError, loadConfigFile }, { dialectOf }, { removeStaleSpoolDirs }] =
+    await Promise.all([import('./app.js'), import('./config/load.js'), import('./db/orm.js'), import('./domain/spool-dirs.js')]);
+  const clustered = args.workers > 1;
+  const worker = cluster.isWorker; // of a cluster: its primary did the checks, the migrations and the clean-up
+  const refuseStart = (err: unknown): never => {
     if (err instanceof ConfigError) refuse(`config error: ${err.message}`);
     if (err instanceof StartupError) refuse(err.message);
     throw err;
+  };
+  const config = (() => {
+    try {
+      return loadConfigFile(args.config);
+    } catch (err) {
+      return refuseStart(err);
+    }
+  })();
+  if (!worker) {
+    // A crashed predecessor's spools hold user data; nothing else would ever remove them. Only a fresh process
+    // may do this: in one that already runs a gateway (the tests, the demo), its own pid's spools are live.
+    const stale = await removeStaleSpoolDirs();
+    if (stale.length > 0)
+      log.info({ event: 'stale_spools_removed', count: stale.length }, 'removed spool folders left by a stopped process');
   }
-  const grpc = running.grpcAddress ? `, gRPC on ${running.grpcAddress}` : '';
   const open = args.noAuth ? ' — AUTHENTICATION OFF (--no-auth): local development only' : '';
-  console.log(`sluice listening on ${running.url}${grpc} (database: ${running.db.dialect})${open}`);
   // The deadline only guards against a stop that hangs: draining, leases and the database get their time first.
-  stopOnSignals(() => running.close({ drainMs: args.drainMs }), log, args.drainMs + 15_000);
+  const deadline = args.drainMs + 15_000;
+  if (clustered && !worker) {
+    const databaseUrl = databaseUrlOf({ config, databaseUrl: args.databaseUrl });
+    if (dialectOf(databaseUrl) !== 'postgresql') {
+      refuse(
+        `--workers ${args.workers} needs PostgreSQL (DATABASE_URL or general_settings.database_url): the embedded SQLite database is for one process`,
+      );
+    }
+    await openGatewayDatabase(databaseUrl, { migrate: true })
+      .then((db) => db.close())
+      .catch(refuseStart);
+    const { startCluster } = await import('./cli/process-cluster.js');
+    const running = await startCluster(args.workers, log);
+    const grpc = running.grpcAddress ? `, gRPC on ${running.grpcAddress}` : '';
+    console.log(`sluice listening on ${running.url}${grpc} (database: postgresql, ${args.workers} workers)${open}`);
+    stopOnSignals(() => running.stop(), log, deadline + 5_000);
+    return;
+  }
+  const running = await startGateway({
+    config,
+    databaseUrl: args.databaseUrl,
+    port: args.port,
+    host: args.host,
+    grpcPort: args.grpcPort ?? false,
+    noAuth: args.noAuth,
+    logger: log,
+    migrate: !worker,
+    clusterWorker: worker,
+  }).catch(refuseStart);
+  const grpc = running.grpcAddress ? `, gRPC on ${running.grpcAddress}` : '';
+  if (worker) {
+    const { reportListening } = await import('./cli/process-cluster.js');
+    reportListening(running.url, running.grpcAddress);
+  } else {
+    console.log(`sluice listening on ${running.url}${grpc} (database: ${running.db.dialect})${open}`);
+  }
+  stopOnSignals(() => running.close({ drainMs: args.drainMs }), log, deadline);
 }
 
 main().catch((err: unknown) => {

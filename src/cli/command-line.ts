@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 /** What `npm start -- …` asked for, validated: everything main.ts needs from argv and the environment. */
@@ -15,6 +16,8 @@ export interface StartCommand {
   logLevel: string;
   /** DATABASE_URL; undefined: general_settings.database_url, else the embedded SQLite default. */
   databaseUrl?: string;
+  /** Gateway processes sharing the ports (`--workers`); more than 1 needs PostgreSQL (cli/process-cluster.ts). */
+  workers: number;
 }
 
 /** Either start, or exit now with this code after printing `stdout` (help) or the one-line `stderr`. */
@@ -51,6 +54,14 @@ function seconds(value: string): number {
   return Number(value) * 1000;
 }
 
+// `auto`: one per core the process may use, the usual choice where sluice has the machine (its container) to itself.
+function workers(value: string): number {
+  if (value === 'auto') return availableParallelism();
+  if (!/^\d{1,3}$/.test(value) || Number(value) < 1 || Number(value) > 256)
+    throw new InvalidArgumentError('Workers are a whole number from 1 to 256, or auto (one per core).');
+  return Number(value);
+}
+
 function program(): Command {
   return new Command('npm start --')
     .description('sluice: an OpenAI-compatible batch gateway.')
@@ -63,6 +74,12 @@ function program(): Command {
         .env('SLUICE_DRAIN_SECONDS')
         .default(20_000, '20')
         .argParser(seconds),
+    )
+    .addOption(
+      new Option('--workers <n|auto>', 'gateway processes sharing the ports (auto: one per core); more than 1 needs PostgreSQL')
+        .env('SLUICE_WORKERS')
+        .default(1)
+        .argParser(workers),
     )
     .addOption(new Option('--log-level <level>', 'JSON log level (pino)').env('LOG_LEVEL').default('info').choices(LOG_LEVELS))
     .addOption(
@@ -104,6 +121,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
     drainSeconds: number;
     logLevel: string;
     auth: boolean;
+    workers: number;
   }>();
   return {
     action: 'start',
@@ -116,6 +134,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
       drainMs: o.drainSeconds,
       logLevel: o.logLevel,
       databaseUrl: process.env.DATABASE_URL || undefined,
+      workers: o.workers,
     },
   };
 }

@@ -81,6 +81,7 @@ export class GatewayMetrics {
       help: 'Batches in the database by status and model group (all replicas)',
       labelNames: ['status', 'model_group'],
       registers,
+      aggregator: 'first', // read from the shared database: in a process cluster every worker has the same figure
       async collect() {
         const rows = await em()
           .getConnection()
@@ -98,6 +99,7 @@ export class GatewayMetrics {
       help: 'Recorded batch cost in USD by model group (all replicas, from spend records)',
       labelNames: ['model_group'],
       registers,
+      aggregator: 'first',
       async collect() {
         const rows = await em()
           .getConnection()
