@@ -77,11 +77,15 @@ export function buildRestServer({ gw, isReady, logger, metrics }: RestOptions): 
     }
   });
 
-  app.addHook('onRequest', async (req, reply) => {
+  // Callback-style hooks: an async hook costs a promise and a microtask turn on every request.
+  app.addHook('onRequest', (req, reply, done) => {
     responding.set(req.raw.socket, reply.raw);
     trackClientAbort(req, reply.raw);
+    done();
   });
-  app.addHook('preParsing', async (req, _reply, payload) => idleLimitedBody(req.raw, payload, gw.config.limits.bodyIdleTimeoutMs));
+  app.addHook('preParsing', (req, _reply, payload, done) =>
+    done(null, idleLimitedBody(req.raw, payload, gw.config.limits.bodyIdleTimeoutMs)),
+  );
 
   app.setErrorHandler((err, req, reply) => {
     const mapped = toOpenAIError(err);
