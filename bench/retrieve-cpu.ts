@@ -3,6 +3,9 @@
  * less than req/s (it is what each system spends, not what it gets), for comparing changes to the hot path.
  *
  *   npx tsx bench/retrieve-cpu.ts [seconds] [workers]
+ *   FLOOR=1 npx tsx bench/retrieve-cpu.ts …     also Fastify + undici alone (bench/floor-proxy.ts): the floor
+ *
+ * It prints, for each, the CPU time per retrieve at 10 connections and the p50 added at one connection.
  *
  * To compare a change, run it before and after, alternating: Portkey is the control for the machine's drift.
  */
@@ -11,8 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '../dev/databases.js';
 import { ensureBenchDependencies } from './bench-dependencies.js';
-import { stopAllChildren } from './child-process.js';
-import { throughput, type Target } from './load-generators.js';
+import { startChild, stopAllChildren } from './child-process.js';
+import { Client } from 'undici';
+import { median, sequentialLatencies, throughput, type Target } from './load-generators.js';
 import { startPortkey, startStandin } from './other-systems.js';
 import { createRunningBatch, createVirtualKey } from './seed.js';
 import { startSluice, writeSluiceConfig } from './sluice-process.js';
@@ -38,6 +42,21 @@ async function measure(name: string, pids: number[], target: Target): Promise<vo
   console.log(
     `${name}: ${(used / r.ok).toFixed(0)} µs CPU per retrieve (${r.ok} retrieves, ${Math.round(r.rps)} req/s, ${r.failures} failures)`,
   );
+}
+
+/** p50 at one connection, sequential keep-alive requests, sluice minus direct (alternating blocks of 1 s). */
+async function addedLatency(sluice: Target, direct: Target): Promise<void> {
+  const clients = { sluice: new Client(sluice.origin, { pipelining: 1 }), direct: new Client(direct.origin, { pipelining: 1 }) };
+  const ms = { sluice: [] as number[], direct: [] as number[] };
+  await sequentialLatencies(sluice, { count: 200 }, clients.sluice);
+  await sequentialLatencies(direct, { count: 200 }, clients.direct);
+  for (let block = 0; block < 4; block++) {
+    ms.sluice.push(...(await sequentialLatencies(sluice, { seconds: 1 }, clients.sluice)));
+    ms.direct.push(...(await sequentialLatencies(direct, { seconds: 1 }, clients.direct)));
+  }
+  await Promise.all([clients.sluice.close(), clients.direct.close()]);
+  const [s, d] = [median(ms.sluice), median(ms.direct)];
+  console.log(`added p50 at 1 connection: ${(s - d).toFixed(3)} ms (sluice ${s.toFixed(3)}, direct ${d.toFixed(3)})`);
 }
 
 await ensureBenchDependencies();
@@ -68,12 +87,36 @@ try {
     });
     const upstream = standin.urls[batches[0].deploymentIndex];
     const upstreamPaths = batches.map((b) => `/v1/batches/${b.providerBatchId}`);
+    await addedLatency(
+      { origin: sluice.url, path: paths[0], headers: { authorization: `Bearer ${key}` } },
+      {
+        origin: new URL(upstream).origin,
+        path: `/v1/batches/${batches[0].providerBatchId}`,
+        headers: { authorization: `Bearer ${UPSTREAM_KEY}` },
+      },
+    );
     await measure('portkey', [portkey.pid], {
       origin: portkey.url,
       path: upstreamPaths[0],
       paths: upstreamPaths,
       headers: portkey.headers(upstream, UPSTREAM_KEY),
     });
+    if (process.env.FLOOR) {
+      const floor = await startChild(
+        'floor proxy',
+        process.execPath,
+        ['--import', 'tsx', 'bench/floor-proxy.ts', new URL(upstream).origin],
+        /^listening /,
+      );
+      const origin = `http://127.0.0.1:${floor.readyLine.split(' ')[1]}`;
+      const floorPaths = upstreamPaths;
+      await measure('floor (Fastify + undici)', [floor.child.pid!], { origin, path: floorPaths[0], paths: floorPaths, headers: {} });
+      await addedLatency(
+        { origin, path: floorPaths[0], headers: {} },
+        { origin: new URL(upstream).origin, path: floorPaths[0], headers: { authorization: `Bearer ${UPSTREAM_KEY}` } },
+      );
+      await floor.stop();
+    }
     await sluice.stop();
   }
 } finally {
