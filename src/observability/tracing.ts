@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ProxyTracerProvider, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { UpstreamObserver } from '../providers/http/client.js';
 
 /**
@@ -9,8 +9,14 @@ import type { UpstreamObserver } from '../providers/http/client.js';
  */
 export function tracingObserver(): UpstreamObserver {
   const tracer = trace.getTracer('sluice');
+  // Until an SDK registers, the global provider is a proxy whose delegate is the API's one no-op provider: a span
+  // is then skipped outright (making a no-op span still cost ~3 % of a batch retrieve's CPU under load).
+  const provider = trace.getTracerProvider();
+  const unregistered = provider instanceof ProxyTracerProvider ? provider.getDelegate() : undefined;
+  const noSpan = () => undefined;
   return {
     start(call) {
+      if (unregistered && (provider as ProxyTracerProvider).getDelegate() === unregistered) return noSpan;
       const span = tracer.startSpan(`${call.method} ${call.route}`, {
         kind: SpanKind.CLIENT,
         attributes: { 'http.request.method': call.method, 'url.template': call.route, 'sluice.deployment': call.deploymentId },
