@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { ProviderError } from '../types.js';
 import { scrubSecrets } from './scrub.js';
 
@@ -54,7 +54,22 @@ interface Call {
  * backoff (honouring Retry-After up to 10 s); maps every failure to a ProviderError with a scrubbed message.
  */
 export class UpstreamClient {
-  constructor(private readonly opts: UpstreamOptions) {}
+  /** Origin and path prefix of `baseUrl`, parsed once: undici takes them as they are, with no URL to parse per call. */
+  private readonly base: { origin: string; pathPrefix: string } | null;
+
+  constructor(private readonly opts: UpstreamOptions) {
+    const url = new URL(opts.baseUrl);
+    const plain = !url.search && !url.hash && Object.keys(opts.query ?? {}).length === 0;
+    this.base = plain ? { origin: url.origin, pathPrefix: url.pathname.replace(/\/$/, '') } : null;
+  }
+
+  /** Where a call goes: a URL to parse only when query parameters must be merged (Azure's api-version). */
+  private target(path: string): { origin: string; path: string } {
+    if (this.base) return { origin: this.base.origin, path: this.base.pathPrefix + path };
+    const url = new URL(this.opts.baseUrl + path);
+    for (const [k, v] of Object.entries(this.opts.query ?? {})) url.searchParams.set(k, v);
+    return { origin: url.origin, path: url.pathname + url.search };
+  }
 
   async json<T>(call: Call): Promise<T> {
     const res = await this.send(call);
@@ -112,8 +127,6 @@ export class UpstreamClient {
   }
 
   private once(call: Call): Promise<Dispatcher.ResponseData> {
-    const url = new URL(this.opts.baseUrl + call.path);
-    for (const [k, v] of Object.entries(this.opts.query ?? {})) url.searchParams.set(k, v);
     const headers: Record<string, string> = { accept: 'application/json', ...this.opts.headers, ...call.headers };
     let body: Body | undefined;
     if (call.json !== undefined) {
@@ -122,11 +135,11 @@ export class UpstreamClient {
     } else if (call.body) {
       body = call.body();
     }
-    return request(url, {
+    return sharedAgent.request({
+      ...this.target(call.path),
       method: call.method,
       headers,
       body: body as Dispatcher.DispatchOptions['body'],
-      dispatcher: sharedAgent,
       headersTimeout: this.opts.timeoutMs,
       bodyTimeout: this.opts.timeoutMs,
       signal: call.signal,
