@@ -3,6 +3,7 @@
  * changing the upload path (the full run's `upload.ratio` is the figure of record).
  *
  *   npx tsx bench/upload-ratio.ts [rounds] [lines]     (defaults: 5 rounds, 50,000 lines = 200 MB)
+ *   FLOOR=1 npx tsx bench/upload-ratio.ts …          also the floor: the bytes sent on to both upstreams unparsed
  *
  * Each round uploads the file straight to the stand-in and through sluice, alternating which goes first.
  */
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase } from '../dev/databases.js';
 import { ensureBenchDependencies } from './bench-dependencies.js';
-import { stopAllChildren } from './child-process.js';
+import { startChild, stopAllChildren } from './child-process.js';
 import { startStandin } from './other-systems.js';
 import { createVirtualKey } from './seed.js';
 import { MODEL_GROUP, startSluice, writeSluiceConfig } from './sluice-process.js';
@@ -50,8 +51,18 @@ try {
         file,
       ),
   };
+  // FLOOR=1: also Fastify + undici alone sending the bytes on to both upstreams unparsed (bench/floor-proxy.ts).
+  const floor = process.env.FLOOR
+    ? await startChild(
+        'floor proxy',
+        process.execPath,
+        ['--import', 'tsx', 'bench/floor-proxy.ts', ...standin.urls.map((u) => new URL(u).origin)],
+        /^listening /,
+      )
+    : undefined;
+  const floorUrl = floor && `http://127.0.0.1:${floor.readyLine.split(' ')[1]}/v1/files`;
   await upload.sluice(); // warm-up
-  const times = { direct: [] as number[], sluice: [] as number[] };
+  const times = { direct: [] as number[], sluice: [] as number[], floor: [] as number[] };
   const cpu: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? (['direct', 'sluice'] as const) : (['sluice', 'direct'] as const);
@@ -63,10 +74,20 @@ try {
       if (kind === 'sluice') cpu.push(sluice.servingPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore);
       times[kind].push((performance.now() - started) / 1000);
     }
+    if (floorUrl) {
+      await sleep(500);
+      const started = performance.now();
+      await multipartUpload(floorUrl, {}, { purpose: 'batch' }, file);
+      times.floor.push((performance.now() - started) / 1000);
+    }
     console.log(
-      `round ${round + 1}: direct ${times.direct.at(-1)?.toFixed(2)} s, sluice ${times.sluice.at(-1)?.toFixed(2)} s (CPU ${cpu.at(-1)?.toFixed(2)} s)`,
+      `round ${round + 1}: direct ${times.direct.at(-1)?.toFixed(2)} s, sluice ${times.sluice.at(-1)?.toFixed(2)} s (CPU ${cpu.at(-1)?.toFixed(2)} s)${floorUrl ? `, floor ${times.floor.at(-1)?.toFixed(2)} s` : ''}`,
     );
   }
+  if (floorUrl)
+    console.log(
+      `floor (Fastify + undici, 2 copies, no parsing): ${median(times.floor).toFixed(2)} s, ratio ${(median(times.floor) / median(times.direct)).toFixed(2)}`,
+    );
   const d = median(times.direct);
   const s = median(times.sluice);
   console.log(
