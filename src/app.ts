@@ -73,12 +73,7 @@ export interface RunningGateway {
  */
 export async function startGateway(opts: StartOptions): Promise<RunningGateway> {
   const log = opts.logger ?? pino({ level: 'info' });
-  // Without a master key nobody could make a virtual key: every call would be a 401. Say so now, not per call.
-  if (!opts.config.masterKey && !opts.noAuth) {
-    throw new ConfigError(
-      'general_settings.master_key: not set, so every call would be refused; set it (e.g. master_key: os.environ/SLUICE_MASTER_KEY), or start with --no-auth for local development without authentication',
-    );
-  }
+  checkAuthSettings(opts);
   const db = await openGatewayDatabase(databaseUrlOf(opts), { migrate: opts.migrate ?? true });
   const stopping = new AbortController();
   const config = withTrackerIntervals(opts.config, opts.tracker);
@@ -169,6 +164,15 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       await db.close();
     },
   };
+}
+
+/** Without a master key nobody could make a virtual key: every call would be a 401. Say so at start, not per call. */
+export function checkAuthSettings(opts: Pick<StartOptions, 'config' | 'noAuth'>): void {
+  if (!opts.config.masterKey && !opts.noAuth) {
+    throw new ConfigError(
+      'general_settings.master_key: not set, so every call would be refused; set it (e.g. master_key: os.environ/SLUICE_MASTER_KEY), or start with --no-auth for local development without authentication',
+    );
+  }
 }
 
 /** The database a start with these options uses. */

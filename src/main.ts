@@ -21,8 +21,12 @@ async function main(): Promise<void> {
   const args = cli.command;
   const log = pino({ level: args.logLevel });
   // Loaded only now: --help and a bad option answer at once, without loading the whole gateway.
-  const [{ databaseUrlOf, openGatewayDatabase, startGateway }, { ConfigError, loadConfigFile }, { dialectOf }, { removeStaleSpoolDirs }] =
-    await Promise.all([import('./app.js'), import('./config/load.js'), import('./db/orm.js'), import('./domain/spool-dirs.js')]);
+  const [
+    { checkAuthSettings, databaseUrlOf, openGatewayDatabase, startGateway },
+    { ConfigError, loadConfigFile },
+    { dialectOf },
+    { removeStaleSpoolDirs },
+  ] = await Promise.all([import('./app.js'), import('./config/load.js'), import('./db/orm.js'), import('./domain/spool-dirs.js')]);
   const clustered = args.workers > 1;
   const worker = cluster.isWorker; // of a cluster: its primary did the checks, the migrations and the clean-up
   const refuseStart = (err: unknown): never => {
@@ -48,6 +52,12 @@ async function main(): Promise<void> {
   // The deadline only guards against a stop that hangs: draining, leases and the database get their time first.
   const deadline = args.drainMs + 15_000;
   if (clustered && !worker) {
+    // What every worker would refuse is refused here once, before any is forked.
+    try {
+      checkAuthSettings({ config, noAuth: args.noAuth });
+    } catch (err) {
+      refuseStart(err);
+    }
     const databaseUrl = databaseUrlOf({ config, databaseUrl: args.databaseUrl });
     if (dialectOf(databaseUrl) !== 'postgresql') {
       refuse(

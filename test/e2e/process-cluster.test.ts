@@ -22,12 +22,12 @@ afterAll(async () => {
   await emulator.close();
 });
 
-const config = () =>
+const config = (generalSettings: Record<string, unknown> = { master_key: MASTER }) =>
   writeConfig({
     model_list: [
       { model_name: 'g', litellm_params: { model: 'openai/gpt-4o-mini', api_base: `${emulator.url}/v1`, api_key: PROVIDER_KEY } },
     ],
-    general_settings: { master_key: MASTER },
+    general_settings: generalSettings,
   });
 
 /** The gateway processes of a run: those running src/main.ts whose parent runs it too (the primary's workers). */
@@ -131,6 +131,19 @@ describe('npm start -- --workers 2 (PostgreSQL)', () => {
       expect(run.stderr().trim()).toBe(
         'sluice: --workers 2 needs PostgreSQL (DATABASE_URL or general_settings.database_url): the embedded SQLite database is for one process',
       );
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('without a master key: refused once, by the primary, before any worker starts (exit 2, one line)', async () => {
+    const db = await createTestDatabase('postgresql');
+    try {
+      const run = npmStart(['--config', config({}), '--port', '0', '--workers', '2'], { DATABASE_URL: db.url });
+      expect(await run.exited).toEqual({ code: 2, signal: null });
+      expect(run.stderr().trim().split('\n')).toEqual([
+        expect.stringMatching(/^sluice: config error: general_settings\.master_key: not set/),
+      ]);
     } finally {
       await db.drop();
     }
