@@ -1,7 +1,9 @@
 import type { RouterInputs } from '../../api/router.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Gateway } from '../../domain/gateway.js';
-import { callerFor } from './caller.js';
+import { callAuthedOperation } from '../../api/direct-operation.js';
+import { retrieveBatch } from '../../api/routers/batches.js';
+import { callerFor, contextFor } from './caller.js';
 import { nameListParam, numberParam, stringParam } from './query.js';
 
 type IdParams = { Params: { id: string } };
@@ -31,7 +33,10 @@ export function registerBatchRoutes(app: FastifyInstance, gw: Gateway, prefix: s
     });
   });
 
-  app.get<IdParams>(`${prefix}/batches/:id`, async (req) => callerFor(gw, req).batches.retrieve({ batch_id: req.params.id }));
+  // The polling hot path runs the router's operation without tRPC's per-call machinery (api/direct-operation.ts).
+  app.get<IdParams>(`${prefix}/batches/:id`, async (req) =>
+    callAuthedOperation(retrieveBatch, contextFor(gw, req), { batch_id: req.params.id }),
+  );
 
   app.post<IdParams>(`${prefix}/batches/:id/cancel`, async (req) => callerFor(gw, req).batches.cancel({ batch_id: req.params.id }));
 }

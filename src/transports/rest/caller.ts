@@ -17,7 +17,12 @@ export function requestToken(req: FastifyRequest): string | undefined {
  * goes away before the response is finished, which stops upstream work such as a content download.
  */
 export function callerFor(gw: Gateway, req: FastifyRequest) {
-  return createCaller(createContext(gw, requestToken(req), abortSignalOf(req)));
+  return createCaller(contextFor(gw, req));
+}
+
+/** The router's context for this request (what callerFor calls with; api/direct-operation.ts takes it as is). */
+export function contextFor(gw: Gateway, req: FastifyRequest) {
+  return createContext(gw, requestToken(req), abortSignalOf(req));
 }
 
 const signals = new WeakMap<FastifyRequest, AbortSignal>();
