@@ -61,5 +61,6 @@ export const router = t.router;
 export const mergeRouters = t.mergeRouters;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure;
+/** api/direct-operation.ts runs this same chain (authenticate, then the input) without tRPC: keep the two alike. */
 export const authedProcedure = t.procedure.use(authenticated);
 export const adminProcedure = authedProcedure.use(requireMaster);
