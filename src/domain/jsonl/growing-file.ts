@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 /**
  * Below glibc's mmap threshold (128 KiB, MALLOC_MMAP_THRESHOLD_ in package.json): each read needs a fresh buffer
@@ -48,13 +48,20 @@ export class GrowingFile {
 
   /** The bytes from the start, as they reach the disk; one read per call of this (an upload attempt). */
   async *read(): AsyncGenerator<Buffer> {
-    if (!this.path) throw new Error('GrowingFile read before its file exists');
-    const file = await open(this.path, 'r');
+    const path = this.path;
+    if (!path) throw new Error('GrowingFile read before its file exists');
+    let file: FileHandle | null = null;
     let at = 0;
     try {
       for (;;) {
         if (this.failure) throw this.failure;
         if (at < this.durable) {
+          // Opened only once a write has completed: the writer's stream opens the file asynchronously, so before
+          // that it may not exist yet (a reader that started first got ENOENT). A failed upload's folder may be
+          // gone by the time this runs: its reason is then the error, not the missing file.
+          file ??= await open(path, 'r').catch((err: unknown) => {
+            throw this.failure ?? err;
+          });
           const want = Math.min(READ_BYTES, this.durable - at);
           // A fresh buffer each time: the HTTP client may still hold the last one in its socket queue.
           const buf = Buffer.allocUnsafe(want);
@@ -68,7 +75,7 @@ export class GrowingFile {
         await new Promise<void>((resolve) => this.wake.push(resolve));
       }
     } finally {
-      await file.close();
+      await file?.close();
     }
   }
 
