@@ -142,3 +142,9 @@ export function commandLine(pid: number): string {
     return '';
   }
 }
+
+/** CPU time a process has used so far (utime + stime from /proc/PID/stat, clock ticks of 10 ms), in µs. Linux only. */
+export function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+}

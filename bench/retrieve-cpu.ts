@@ -9,12 +9,12 @@
  *
  * To compare a change, run it before and after, alternating: Portkey is the control for the machine's drift.
  */
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '../dev/databases.js';
 import { ensureBenchDependencies } from './bench-dependencies.js';
-import { startChild, stopAllChildren } from './child-process.js';
+import { cpuMicros, startChild, stopAllChildren } from './child-process.js';
 import { Client } from 'undici';
 import { median, sequentialLatencies, throughput, type Target } from './load-generators.js';
 import { startPortkey, startStandin } from './other-systems.js';
@@ -26,12 +26,6 @@ const workers = Number(process.argv[3] ?? 1);
 const MASTER_KEY = 'sk-bench-master';
 const UPSTREAM_KEY = 'sk-upstream';
 const CONNECTIONS = 10;
-
-/** utime + stime of a process, in µs (Linux /proc; clock ticks of 10 ms). */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
-}
 
 async function measure(name: string, pids: number[], target: Target): Promise<void> {
   await throughput(target, CONNECTIONS, 1); // warm-up
@@ -109,11 +103,10 @@ try {
         /^listening /,
       );
       const origin = `http://127.0.0.1:${floor.readyLine.split(' ')[1]}`;
-      const floorPaths = upstreamPaths;
-      await measure('floor (Fastify + undici)', [floor.child.pid!], { origin, path: floorPaths[0], paths: floorPaths, headers: {} });
+      await measure('floor (Fastify + undici)', [floor.child.pid!], { origin, path: upstreamPaths[0], paths: upstreamPaths, headers: {} });
       await addedLatency(
-        { origin, path: floorPaths[0], headers: {} },
-        { origin: new URL(upstream).origin, path: floorPaths[0], headers: { authorization: `Bearer ${UPSTREAM_KEY}` } },
+        { origin, path: upstreamPaths[0], headers: {} },
+        { origin: new URL(upstream).origin, path: upstreamPaths[0], headers: { authorization: `Bearer ${UPSTREAM_KEY}` } },
       );
       await floor.stop();
     }

@@ -7,13 +7,14 @@
  *
  * Each round uploads the file straight to the stand-in and through sluice, alternating which goes first.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase } from '../dev/databases.js';
 import { ensureBenchDependencies } from './bench-dependencies.js';
-import { startChild, stopAllChildren } from './child-process.js';
+import { cpuMicros, startChild, stopAllChildren } from './child-process.js';
+import { median } from './load-generators.js';
 import { startStandin } from './other-systems.js';
 import { createVirtualKey } from './seed.js';
 import { MODEL_GROUP, startSluice, writeSluiceConfig } from './sluice-process.js';
@@ -23,12 +24,6 @@ const rounds = Number(process.argv[2] ?? 5);
 const lines = Number(process.argv[3] ?? 50_000);
 const MASTER_KEY = 'sk-bench-master';
 const UPSTREAM_KEY = 'sk-upstream';
-/** utime + stime of a process, in seconds (Linux /proc; clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 await ensureBenchDependencies();
 const work = mkdtempSync(join(tmpdir(), 'sluice-upload-'));
@@ -39,6 +34,7 @@ try {
   writeSluiceConfig(config, { upstreamUrls: standin.urls, upstreamKey: UPSTREAM_KEY, masterKey: MASTER_KEY, databaseUrl: db.url });
   const sluice = await startSluice(config, db.url);
   const key = await createVirtualKey(sluice.url, MASTER_KEY);
+  const sluiceCpuSeconds = () => sluice.servingPids.reduce((sum, pid) => sum + cpuMicros(pid), 0) / 1e6;
   const file = join(work, 'input.jsonl');
   const bytes = await writeBatchInput(file, lines);
   const upload = {
@@ -69,9 +65,9 @@ try {
     for (const kind of order) {
       await sleep(500);
       const started = performance.now();
-      const cpuBefore = sluice.servingPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+      const cpuBefore = sluiceCpuSeconds();
       await upload[kind]();
-      if (kind === 'sluice') cpu.push(sluice.servingPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore);
+      if (kind === 'sluice') cpu.push(sluiceCpuSeconds() - cpuBefore);
       times[kind].push((performance.now() - started) / 1000);
     }
     if (floorUrl) {

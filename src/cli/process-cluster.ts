@@ -39,26 +39,21 @@ export interface ClusterHandle {
  */
 export function startCluster(count: number, log: Logger): Promise<ClusterHandle> {
   serveClusterMetrics();
-  const listening = new Map<Worker, Listening>();
+  const listening = new Set<Worker>();
   let stopping = false;
 
   return new Promise((resolve) => {
-    const handle = (first: Listening): ClusterHandle => ({
-      url: first.url,
-      grpcAddress: first.grpcAddress,
-      stop: () => stopAll(),
-    });
     let started = false;
 
     const fork = () => {
       const worker = cluster.fork();
       worker.on('message', (message: Listening) => {
         if (message?.type !== 'sluice:listening') return;
-        listening.set(worker, message);
+        listening.add(worker);
         if (started) log.info({ event: 'worker_started', worker: worker.id }, 'a replacement gateway worker is listening');
         if (!started && listening.size === count) {
           started = true;
-          resolve(handle(message));
+          resolve({ url: message.url, grpcAddress: message.grpcAddress, stop: stopAll });
         }
       });
       worker.on('exit', (code, signal) => {

@@ -7,6 +7,7 @@ import { startOpenAIEmulator, type ProviderEmulator } from '../../dev/emulators/
 import { chatJsonl } from '../../dev/emulated-stack.js';
 import { killAllStarted, npmStart, type NpmStart } from '../support/npm-start.js';
 import { writeConfig } from '../support/sluice-process.js';
+import { until } from '../support/tracking.js';
 
 /** `npm start -- --workers N` (cli/process-cluster.ts): N gateway processes on one PostgreSQL, one set of ports. */
 
@@ -44,14 +45,6 @@ function workerPids(run: NpmStart): number[] {
     }
   }
   return [...mains].filter(([, parent]) => mains.has(parent)).map(([pid]) => pid);
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function metric(url: string, pattern: RegExp): Promise<number | undefined> {
@@ -111,7 +104,7 @@ describe('npm start -- --workers 2 (PostgreSQL)', () => {
       const url = await run.url;
       const [victim] = workerPids(run);
       process.kill(victim, 'SIGKILL');
-      await until('a replacement worker', () => run.logs().some((l) => l.event === 'worker_started'));
+      await until('a replacement worker', () => run.logs().some((l) => l.event === 'worker_started'), 30_000, 100);
       expect(workerPids(run)).toHaveLength(2);
       expect(workerPids(run)).not.toContain(victim);
       expect(run.logs().find((l) => l.event === 'worker_exited')).toMatchObject({ signal: 'SIGKILL' });
