@@ -52,7 +52,8 @@ export function writeSluiceConfig(path: string, setup: SluiceSetup): void {
 export async function startSluice(
   configPath: string,
   databaseUrl: string,
-  opts: { cpuProfileDir?: string; workers?: number } = {},
+  /** `cwd`: another checkout of sluice to start (bench/retrieve-ab.ts), instead of this one. */
+  opts: { cpuProfileDir?: string; workers?: number; cwd?: string } = {},
 ): Promise<SluiceProcess> {
   const workers = opts.workers ?? 1;
   const npm = process.env.npm_execpath;
@@ -64,7 +65,7 @@ export async function startSluice(
     command,
     [...prefix, 'start', '--silent', '--', '--config', configPath, '--port', '0', '--grpc-port', '0', '--workers', String(workers)],
     /sluice listening on /,
-    { env },
+    { env, cwd: opts.cwd },
   );
   const m = /sluice listening on (\S+?),? gRPC on (\S+) /.exec(npmChild.readyLine);
   if (!m) throw new Error(`unexpected start line from sluice: ${npmChild.readyLine}`);

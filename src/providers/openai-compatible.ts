@@ -11,6 +11,9 @@ export class OpenAICompatibleProvider implements BatchProvider {
   /** A multipart body goes out chunked when its length is not known. */
   readonly streamsUploads = true;
 
+  /** Each reused upstream answer's normalised form (getBatch). */
+  private readonly normalised = new WeakMap<ProviderBatch, ProviderBatch>();
+
   constructor(protected readonly http: UpstreamClient) {}
 
   async uploadFile(req: UploadRequest, signal?: AbortSignal): Promise<ProviderFile> {
@@ -71,7 +74,21 @@ export class OpenAICompatibleProvider implements BatchProvider {
   }
 
   async getBatch(id: string): Promise<ProviderBatch> {
-    return this.normaliseBatch(await this.http.json<ProviderBatch>({ method: 'GET', path: `/batches/${enc(id)}`, retry: true }));
+    // An unchanged answer comes back as the same object (UpstreamClient's `reuse`), and so does its normalised
+    // form: BatchProvider.getBatch's promise to the domain, which then skips its work for a state it has seen.
+    const raw = await this.http.json<ProviderBatch>({
+      method: 'GET',
+      path: `/batches/${enc(id)}`,
+      route: '/batches/{id}',
+      retry: true,
+      reuse: true,
+    });
+    let batch = this.normalised.get(raw);
+    if (!batch) {
+      batch = this.normaliseBatch(raw);
+      this.normalised.set(raw, batch);
+    }
+    return batch;
   }
 
   async cancelBatch(id: string): Promise<ProviderBatch> {

@@ -71,6 +71,10 @@ export interface BatchProvider {
   deleteFile(id: string): Promise<void>;
   fileContent(id: string, signal?: AbortSignal): Promise<ContentStream>;
   createBatch(req: CreateBatchRequest): Promise<ProviderBatch>;
+  /**
+   * May return the very same object as a previous call when the provider's state is unchanged (an identical
+   * answer): the domain then skips translating and comparing it. So a ProviderBatch is read-only to its callers.
+   */
   getBatch(id: string): Promise<ProviderBatch>;
   cancelBatch(id: string): Promise<ProviderBatch>;
   /** One page of the deployment's batches, newest first (`GET /batches?limit&after`). */

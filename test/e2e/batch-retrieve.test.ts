@@ -61,6 +61,20 @@ describe.each(DATABASES)('batch retrieve (%s)', (db) => {
     expect((await upstreamOf(b.id)).row.updatedAt).toBe(written);
   });
 
+  it('answers a run of identical provider answers alike, and sees and stores the first change after it', async () => {
+    const b = await create();
+    const first = await s.client.batches.retrieve(b.id);
+    for (let i = 0; i < 3; i++) expect(await s.client.batches.retrieve(b.id)).toEqual(first);
+    const u = await upstreamOf(b.id);
+    u.emulator.finishAll();
+    const done = await s.client.batches.retrieve(b.id);
+    expect(done.status).toBe('completed');
+    expect(done.output_file_id).toMatch(/^file-/);
+    expect(done.output_file_id).not.toBe(first.output_file_id);
+    expect((await upstreamOf(b.id)).row.status).toBe('completed');
+    expect(await s.client.batches.retrieve(b.id)).toEqual(done);
+  });
+
   it('retrieves of one batch that arrive together share one provider call', async () => {
     const b = await create();
     const u = await upstreamOf(b.id);

@@ -18,21 +18,17 @@ export async function authenticate(gw: Gateway, token: string | undefined): Prom
     if (gw.noAuth) return MASTER;
     throw unauthenticated('Missing API key: send "Authorization: Bearer <key>"');
   }
-  const tokenHash = hashSecret(token);
-  if (gw.config.masterKey && safeEqual(tokenHash, masterHash(gw.config.masterKey))) return MASTER;
-  const principal = await resolveVirtualKey(gw, tokenHash);
+  const digest = createHash('sha256').update(token).digest();
+  if (gw.config.masterKey && timingSafeEqual(digest, masterDigest(gw.config.masterKey))) return MASTER;
+  const principal = await resolveVirtualKey(gw, digest.toString('hex'));
   if (principal) return principal;
   if (gw.noAuth) return MASTER;
   throw unauthenticated('Invalid, expired or deleted API key');
 }
 
 // One hash per call: the token's, compared in constant time with the master key's, computed once.
-let masterHashes: { key: string; hash: string } | undefined;
-function masterHash(masterKey: string): string {
-  if (masterHashes?.key !== masterKey) masterHashes = { key: masterKey, hash: hashSecret(masterKey) };
-  return masterHashes.hash;
-}
-
-function safeEqual(aHex: string, bHex: string): boolean {
-  return timingSafeEqual(Buffer.from(aHex, 'hex'), Buffer.from(bHex, 'hex'));
+let master: { key: string; digest: Buffer } | undefined;
+function masterDigest(masterKey: string): Buffer {
+  if (master?.key !== masterKey) master = { key: masterKey, digest: createHash('sha256').update(masterKey).digest() };
+  return master.digest;
 }

@@ -8,13 +8,27 @@ import { fromProviderError } from '../upstream-error.js';
 import { TERMINAL_STATUSES, translateBatch, type BatchObject } from './translate-batch.js';
 
 /**
+ * Per row object: the provider's answer it last took in, what that became, and the row's snapshot after it. A
+ * provider returns the very same object for an unchanged state (BatchProvider.getBatch), so a tight polling
+ * loop skips translating and comparing it; the row's snapshot still being the one left then shows that nothing
+ * else (another replica's state, the tracker's) changed the row since.
+ */
+const lastRecorded = new WeakMap<ManagedBatch, { upstream: ProviderBatch; object: BatchObject; snapshot: unknown }>();
+
+/**
  * Stores what the provider just said about a batch (from a user's retrieve/cancel or the tracker) and returns
  * the translated object. Idempotent: the same upstream state written twice leaves the same row, so a state
  * equal to the row's is not written at all (most polls of a running batch change nothing).
  */
 export async function recordBatchState(gw: Gateway, row: ManagedBatch, upstream: ProviderBatch, em?: EntityManager): Promise<BatchObject> {
+  const seen = lastRecorded.get(row);
+  if (seen?.upstream === upstream && row.snapshot === seen.snapshot) {
+    gw.batchRoutes.observed(row);
+    return seen.object;
+  }
   const object = await translateBatch(gw, row, upstream);
   if (row.status === object.status && isDeepStrictEqual(row.snapshot, object)) {
+    lastRecorded.set(row, { upstream, object, snapshot: row.snapshot });
     gw.batchRoutes.observed(row);
     return object;
   }
@@ -45,6 +59,7 @@ export async function recordBatchState(gw: Gateway, row: ManagedBatch, upstream:
     errorFileId: object.error_file_id,
     terminal: TERMINAL_STATUSES.has(object.status),
   });
+  lastRecorded.set(row, { upstream, object, snapshot: object });
   gw.batchRoutes.observed(row);
   if (previous !== object.status) {
     emitEvent(gw, {

@@ -1,8 +1,17 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher } from 'undici';
+import { LRUCache } from 'lru-cache';
 import { ProviderError } from '../types.js';
+import { requestWhole, type WholeResponse } from './read-whole.js';
 import { scrubSecrets } from './scrub.js';
+
+/**
+ * The last answer per URL of calls with `reuse`, shared by all clients and bounded (URLs carry IDs). An entry
+ * is only ever used for the very text it was parsed from, so its key decides how often it helps, never what a
+ * call returns.
+ */
+const lastAnswers = new LRUCache<string, { text: string; value: unknown }>({ max: 1_000 });
 
 /** One keep-alive pool for all upstream calls; undici keeps a connection pool per origin inside it. */
 const sharedAgent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: 64 });
@@ -47,7 +56,18 @@ interface Call {
   /** Retry on 429/5xx/network errors. Only for calls that are safe to repeat. */
   retry?: boolean;
   signal?: AbortSignal;
+  /** The metrics/tracing label (`/batches/{id}`), where the caller knows it; otherwise derived from the path. */
+  route?: string;
+  /**
+   * An answer byte-identical to the previous one for this path returns the previous value, the very same
+   * object, unparsed: a running batch polled in a tight loop mostly answers the same, and the domain can then
+   * skip its work too (domain/batches/record-state.ts). Callers treat such values as read-only.
+   */
+  reuse?: boolean;
 }
+
+/** A response as the retry loop sees it: read whole (json), or open (stream). */
+type Answer = WholeResponse | Dispatcher.ResponseData;
 
 /**
  * HTTP to one OpenAI-shaped upstream. Retries idempotent calls on 429, 5xx and network errors with exponential
@@ -72,26 +92,31 @@ export class UpstreamClient {
   }
 
   async json<T>(call: Call): Promise<T> {
-    const res = await this.send(call);
-    const text = await res.body.text();
+    const res = await this.send(call, (options) => requestWhole(sharedAgent, options, call.signal));
+    const key = call.reuse ? this.opts.baseUrl + call.path : undefined;
+    const reuse = key === undefined ? undefined : lastAnswers.get(key);
+    if (reuse?.text === res.text) return reuse.value as T;
+    let value: T;
     try {
-      return JSON.parse(text) as T;
+      value = JSON.parse(res.text) as T;
     } catch {
       throw new ProviderError(502, `upstream answered ${call.method} ${call.path} with a body that is not JSON`);
     }
+    if (key !== undefined) lastAnswers.set(key, { text: res.text, value });
+    return value;
   }
 
   /** Returns the open response; the caller consumes (or destroys) the body stream. */
   async stream(call: Call): Promise<{ body: Readable; headers: Record<string, string | string[] | undefined> }> {
-    const res = await this.send(call);
+    const res = await this.send(call, (options) => sharedAgent.request({ ...options, signal: call.signal }));
     return { body: res.body as unknown as Readable, headers: res.headers };
   }
 
-  private async send(call: Call): Promise<Dispatcher.ResponseData> {
+  private async send<R extends Answer>(call: Call, exchange: (options: Dispatcher.DispatchOptions) => Promise<R>): Promise<R> {
     const attempts = call.retry ? (this.opts.maxRetries ?? 2) + 1 : 1;
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await this.observed(call);
+        const res = await this.observed(call, exchange);
         if (res.statusCode < 400) return res;
         const error = await this.toError(res);
         if (attempt < attempts && (error.status === 429 || error.status >= 500)) {
@@ -112,12 +137,16 @@ export class UpstreamClient {
     }
   }
 
-  private async observed(call: Call): Promise<Dispatcher.ResponseData> {
+  private async observed<R extends Answer>(call: Call, exchange: (options: Dispatcher.DispatchOptions) => Promise<R>): Promise<R> {
     const observer = this.opts.observer;
-    if (!observer) return this.once(call);
-    const end = observer.start({ deploymentId: this.opts.deploymentId ?? 'unknown', method: call.method, route: routeOf(call.path) });
+    if (!observer) return exchange(this.options(call));
+    const end = observer.start({
+      deploymentId: this.opts.deploymentId ?? 'unknown',
+      method: call.method,
+      route: call.route ?? routeOf(call.path),
+    });
     try {
-      const res = await this.once(call);
+      const res = await exchange(this.options(call));
       end({ status: res.statusCode, ...(res.statusCode >= 400 ? { error: `HTTP ${res.statusCode}` } : {}) });
       return res;
     } catch (err) {
@@ -126,7 +155,8 @@ export class UpstreamClient {
     }
   }
 
-  private once(call: Call): Promise<Dispatcher.ResponseData> {
+  /** One attempt's request: built again for each, so that a retry sends the body again. */
+  private options(call: Call): Dispatcher.DispatchOptions {
     const headers: Record<string, string> = { accept: 'application/json', ...this.opts.headers, ...call.headers };
     let body: Body | undefined;
     if (call.json !== undefined) {
@@ -135,19 +165,18 @@ export class UpstreamClient {
     } else if (call.body) {
       body = call.body();
     }
-    return sharedAgent.request({
+    return {
       ...this.target(call.path),
       method: call.method,
       headers,
       body: body as Dispatcher.DispatchOptions['body'],
       headersTimeout: this.opts.timeoutMs,
       bodyTimeout: this.opts.timeoutMs,
-      signal: call.signal,
-    });
+    };
   }
 
-  private async toError(res: Dispatcher.ResponseData): Promise<ProviderError> {
-    const text = await res.body.text().catch(() => '');
+  private async toError(res: Answer): Promise<ProviderError> {
+    const text = 'text' in res ? res.text : await res.body.text().catch(() => '');
     let message = `upstream answered HTTP ${res.statusCode}`;
     let code: string | null = null;
     let param: string | null = null;

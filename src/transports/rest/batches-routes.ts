@@ -4,6 +4,7 @@ import type { Gateway } from '../../domain/gateway.js';
 import { callAuthedOperation } from '../../api/direct-operation.js';
 import { retrieveBatch } from '../../api/routers/batches.js';
 import { callerFor, contextFor } from './caller.js';
+import { jsonOnce } from './json-once.js';
 import { nameListParam, numberParam, stringParam } from './query.js';
 
 type IdParams = { Params: { id: string } };
@@ -34,8 +35,8 @@ export function registerBatchRoutes(app: FastifyInstance, gw: Gateway, prefix: s
   });
 
   // The polling hot path runs the router's operation without tRPC's per-call machinery (api/direct-operation.ts).
-  app.get<IdParams>(`${prefix}/batches/:id`, async (req) =>
-    callAuthedOperation(retrieveBatch, contextFor(gw, req), { batch_id: req.params.id }),
+  app.get<IdParams>(`${prefix}/batches/:id`, async (req, reply) =>
+    jsonOnce(reply, await callAuthedOperation(retrieveBatch, contextFor(gw, req), { batch_id: req.params.id })),
   );
 
   app.post<IdParams>(`${prefix}/batches/:id/cancel`, async (req) => callerFor(gw, req).batches.cancel({ batch_id: req.params.id }));
