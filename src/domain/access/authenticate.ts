@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { MASTER, type Principal } from './principal.js';
@@ -18,7 +18,7 @@ export async function authenticate(gw: Gateway, token: string | undefined): Prom
     if (gw.noAuth) return MASTER;
     throw unauthenticated('Missing API key: send "Authorization: Bearer <key>"');
   }
-  const digest = createHash('sha256').update(token).digest();
+  const digest = hash('sha256', token, 'buffer'); // one-shot: a Hash object per call cost ~2 % of a retrieve
   if (gw.config.masterKey && timingSafeEqual(digest, masterDigest(gw.config.masterKey))) return MASTER;
   const principal = await resolveVirtualKey(gw, digest.toString('hex'));
   if (principal) return principal;
@@ -29,6 +29,6 @@ export async function authenticate(gw: Gateway, token: string | undefined): Prom
 // One hash per call: the token's, compared in constant time with the master key's, computed once.
 let master: { key: string; digest: Buffer } | undefined;
 function masterDigest(masterKey: string): Buffer {
-  if (master?.key !== masterKey) master = { key: masterKey, digest: createHash('sha256').update(masterKey).digest() };
+  if (master?.key !== masterKey) master = { key: masterKey, digest: hash('sha256', masterKey, 'buffer') };
   return master.digest;
 }

@@ -16,38 +16,53 @@ export interface WholeResponse {
  */
 export function requestWhole(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal?: AbortSignal): Promise<WholeResponse> {
   return new Promise((resolve, reject) => {
-    let statusCode = 0;
-    let headers: IncomingHttpHeaders = {};
-    const chunks: Buffer[] = [];
-    let onAbort: (() => void) | undefined;
-    const settle = () => {
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
-    };
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(controller) {
-        if (!signal) return;
-        const abort = () => controller.abort(signal.reason ?? new Error('This operation was aborted'));
-        if (signal.aborted) return abort();
-        onAbort = abort;
-        signal.addEventListener('abort', onAbort, { once: true });
-      },
-      onResponseStart(_controller, status, responseHeaders) {
-        statusCode = status;
-        headers = responseHeaders;
-      },
-      onResponseData(_controller, chunk) {
-        chunks.push(chunk);
-      },
-      onResponseEnd() {
-        settle();
-        const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-        resolve({ statusCode, headers, text: body.toString('utf8') });
-      },
-      onResponseError(_controller, error) {
-        settle();
-        reject(error);
-      },
-    };
-    dispatcher.dispatch(options, handler);
+    dispatcher.dispatch(options, new WholeResponseHandler(resolve, reject, signal));
   });
+}
+
+/** A class rather than an object of closures per call: the methods are made once. */
+class WholeResponseHandler implements Dispatcher.DispatchHandler {
+  private statusCode = 0;
+  private headers: IncomingHttpHeaders = {};
+  private readonly chunks: Buffer[] = [];
+  private onAbort: (() => void) | undefined;
+
+  constructor(
+    private readonly resolve: (res: WholeResponse) => void,
+    private readonly reject: (err: Error) => void,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    const signal = this.signal;
+    if (!signal) return;
+    const abort = () => controller.abort(signal.reason ?? new Error('This operation was aborted'));
+    if (signal.aborted) return abort();
+    this.onAbort = abort;
+    signal.addEventListener('abort', abort, { once: true });
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.statusCode = statusCode;
+    this.headers = headers;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.settle();
+    const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    this.resolve({ statusCode: this.statusCode, headers: this.headers, text: body.toString('utf8') });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.settle();
+    this.reject(error);
+  }
+
+  private settle(): void {
+    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
+  }
 }
