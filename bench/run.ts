@@ -382,7 +382,7 @@ async function fullRun(): Promise<void> {
 async function profileRun(): Promise<void> {
   const profileDir = join(work, 'profiles');
   mkdirSync(profileDir);
-  const stack = await startStack({ cpuProfileDir: profileDir, listBatches: 0 });
+  const stack = await startStack({ cpuProfileDir: profileDir, listBatches: plan.listBatches });
   const { sluice: target, direct } = retrieveTargets(stack);
   await sequentialLatencies(direct, { count: 1 });
   await throughput(target, CONNECTIONS, plan.warmSeconds);
@@ -413,6 +413,15 @@ async function profileRun(): Promise<void> {
     );
   }
   const uploadTo = nowUs();
+
+  const listTarget: Target = { origin: stack.sluice.url, path: '/v1/batches?limit=20', headers: { authorization: `Bearer ${stack.key}` } };
+  await sequentialLatencies(listTarget, { count: 50 });
+  const listFrom = nowUs();
+  const listTimes = await sequentialLatencies(listTarget, { count: 2_000, seconds: plan.listSeconds });
+  const listTo = nowUs();
+  log(
+    `list under the profiler: ${listTimes.length} requests, p50 ${median(listTimes).toFixed(2)} ms, p99 ${percentile(listTimes, 99).toFixed(2)} ms`,
+  );
   await stack.sluice.stop();
   await stack.standin.stop();
 
@@ -427,6 +436,9 @@ async function profileRun(): Promise<void> {
   );
   console.log(
     `${formatTopFrames(`managed upload over REST, ${plan.uploadRounds} × ${(stack.largeFile.bytes / MB).toFixed(0)} MB`, summariseCpuProfile(path, uploadFrom, uploadTo))}\n`,
+  );
+  console.log(
+    `${formatTopFrames(`list batches (limit 20) of ${plan.listBatches.toLocaleString('en-US')} stored, sequential`, summariseCpuProfile(path, listFrom, listTo))}\n`,
   );
   log(`the whole profile (open it in Chrome DevTools or speedscope): bench/results/profiles/sluice-${stamp}.cpuprofile`);
 }

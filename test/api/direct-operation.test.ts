@@ -2,13 +2,13 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callAuthedOperation } from '../../src/api/direct-operation.js';
 import { createCaller } from '../../src/api/router.js';
-import { retrieveBatch } from '../../src/api/routers/batches.js';
+import { listBatches, retrieveBatch } from '../../src/api/routers/batches.js';
 import { createContext } from '../../src/api/trpc.js';
 import { GatewayError } from '../../src/domain/errors.js';
 import { chatJsonl, MASTER_KEY, startStack, type Stack } from '../support/stack.js';
 
 /**
- * REST runs batches.retrieve as a direct operation (src/api/direct-operation.ts), the other transports through
+ * REST runs batches.retrieve and batches.list as direct operations (src/api/direct-operation.ts), the other transports through
  * the router: both must end in the same answer or the same GatewayError for every kind of call.
  */
 describe('a direct operation and its procedure', () => {
@@ -73,5 +73,40 @@ describe('a direct operation and its procedure', () => {
     expect(seen[2]).toMatchObject({ kind: 'not_found' });
     expect(seen[5]).toMatchObject({ kind: 'invalid_request', param: 'batch_id' });
     expect(seen[7]).toMatchObject({ kind: 'authentication' });
+  });
+
+  it('batches.list: same page or same error, whoever calls with whatever', async () => {
+    const page = async (p: Promise<unknown>) => {
+      try {
+        const value = (await p) as { data: { id: string }[]; has_more: boolean };
+        return { ids: value.data.map((b) => b.id), has_more: value.has_more };
+      } catch (err) {
+        const g = GatewayError.from(err);
+        return { kind: g.kind, code: g.code, message: g.message, param: g.param };
+      }
+    };
+    const calls: [string | undefined, unknown][] = [
+      [teamKey, {}], // the owner
+      [MASTER_KEY, { limit: 1 }], // the admin
+      [otherKey, {}], // another tenant: an empty page
+      [teamKey, { after: batchId }], // after the last one
+      [otherKey, { after: batchId }], // a cursor the caller cannot see
+      [teamKey, { target_model_names: ['gpt-4o-batch'] }],
+      [teamKey, { limit: 0 }], // out of range
+      [teamKey, { limit: 'many' }], // the wrong type
+      [undefined, {}], // no key
+      ['sk-wrong', {}], // a wrong key
+    ];
+    const seen = [];
+    for (const [token, input] of calls) {
+      const viaRouter = await page(createCaller(ctx(token)).batches.list(input as never));
+      const direct = await page(callAuthedOperation(listBatches, ctx(token), input));
+      expect(direct, JSON.stringify({ token, input })).toEqual(viaRouter);
+      seen.push(direct);
+    }
+    expect(seen[0]).toEqual({ ids: [batchId], has_more: false });
+    expect(seen[2]).toEqual({ ids: [], has_more: false });
+    expect(seen[7]).toMatchObject({ kind: 'invalid_request' });
+    expect(seen[8]).toMatchObject({ kind: 'authentication' });
   });
 });

@@ -13,6 +13,11 @@ export const retrieveBatch = authedOperation(batchIdInput, ({ gw, principal }, i
   retrieveManagedBatch(gw, principal, input.batch_id),
 );
 
+/** Also polled (a dashboard, a loop over pages): REST runs it directly too. */
+export const listBatches = authedOperation(listBatchesInput, ({ gw, principal }, input) =>
+  listManagedBatches(gw, principal, { limit: input.limit, after: input.after, targetModelNames: input.target_model_names }),
+);
+
 export const batchesRouter = router({
   create: authedProcedure.input(parseInput(createBatchInput)).mutation(({ ctx, input }) => {
     const { idempotency_key, sdk_retry, ...body } = input;
@@ -22,10 +27,6 @@ export const batchesRouter = router({
   cancel: authedProcedure
     .input(parseInput(batchIdInput))
     .mutation(({ ctx, input }) => cancelManagedBatch(ctx.gw, ctx.principal, input.batch_id)),
-  list: authedProcedure
-    .input(parseInput(listBatchesInput))
-    .query(({ ctx, input }) =>
-      listManagedBatches(ctx.gw, ctx.principal, { limit: input.limit, after: input.after, targetModelNames: input.target_model_names }),
-    ),
+  list: authedProcedure.input(parseInput(listBatches.input)).query(({ ctx, input }) => listBatches.run(ctx, input)),
   watch: watchBatch,
 });

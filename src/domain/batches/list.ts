@@ -26,16 +26,19 @@ export async function listManagedBatches(gw: Gateway, principal: Principal, inpu
     if (!cursor) return emptyPage<BatchObject>();
     Object.assign(where, afterCursor(cursor));
   }
-  // Only what a page shows, and no identity map: these rows are read once and never written through this em.
-  const found = await em.find(ManagedBatch, where, {
-    fields: ['id', 'createdAt', 'snapshot'],
-    orderBy: { createdAt: 'desc', id: 'desc' },
-    limit: limit + 1,
-    disableIdentityMap: true,
-  });
+  // Only the snapshots, as plain rows: entities would be hydrated and copied for change tracking (each snapshot
+  // stringified once more), which was most of a list's 2.5 ms of CPU with 100,000 batches stored.
+  const found = await em
+    .createQueryBuilder(ManagedBatch)
+    .select(['snapshot'])
+    .where(where)
+    .orderBy({ createdAt: 'desc', id: 'desc' })
+    .limit(limit + 1)
+    .execute<{ snapshot: unknown }[]>('all', false);
   const { rows, hasMore } = splitPage(found, limit);
   return listPage(
-    rows.map((r) => r.snapshot as unknown as BatchObject),
+    // PostgreSQL's driver parses jsonb; SQLite's JSON column comes back as its text.
+    rows.map((r) => (typeof r.snapshot === 'string' ? JSON.parse(r.snapshot) : r.snapshot) as BatchObject),
     hasMore,
   );
 }

@@ -2,7 +2,7 @@ import type { RouterInputs } from '../../api/router.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Gateway } from '../../domain/gateway.js';
 import { callAuthedOperation } from '../../api/direct-operation.js';
-import { retrieveBatch } from '../../api/routers/batches.js';
+import { listBatches, retrieveBatch } from '../../api/routers/batches.js';
 import { callerFor, contextFor } from './caller.js';
 import { jsonOnce } from './json-once.js';
 import { nameListParam, numberParam, stringParam } from './query.js';
@@ -27,14 +27,14 @@ export function registerBatchRoutes(app: FastifyInstance, gw: Gateway, prefix: s
 
   app.get(`${prefix}/batches`, async (req) => {
     const q = req.query as Record<string, string>;
-    return callerFor(gw, req).batches.list({
+    return callAuthedOperation(listBatches, contextFor(gw, req), {
       limit: numberParam(q, 'limit'),
       after: stringParam(q, 'after'),
       target_model_names: nameListParam(q, 'target_model_names'),
     });
   });
 
-  // The polling hot path runs the router's operation without tRPC's per-call machinery (api/direct-operation.ts).
+  // The polling hot paths (list, retrieve) run the router's operation without tRPC's per-call machinery (api/direct-operation.ts).
   app.get<IdParams>(`${prefix}/batches/:id`, async (req, reply) =>
     jsonOnce(reply, await callAuthedOperation(retrieveBatch, contextFor(gw, req), { batch_id: req.params.id })),
   );
