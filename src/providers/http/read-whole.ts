@@ -37,7 +37,10 @@ class WholeResponseHandler implements Dispatcher.DispatchHandler {
     const signal = this.signal;
     if (!signal) return;
     const abort = () => controller.abort(signal.reason ?? new Error('This operation was aborted'));
-    if (signal.aborted) return abort();
+    if (signal.aborted) {
+      abort();
+      return;
+    }
     this.onAbort = abort;
     signal.addEventListener('abort', abort, { once: true });
   }
