@@ -22,7 +22,7 @@ export function registerTrpc(app: FastifyInstance, gw: Gateway): void {
       scope.setErrorHandler((err, req, reply) => {
         const mapped = trpcWireError(err, (req.params as { path?: string } | undefined)?.path);
         if (mapped.status >= 500)
-          req.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'request failed');
+          req.log.error({ reqId: req.id, err: { message: (err as Error).message, stack: (err as Error).stack } }, 'request failed');
         if (mapped.status === 408) reply.header('connection', 'close'); // the body was not read to its end
         void reply.code(mapped.status).headers(mapped.headers).send(mapped.body);
       });
