@@ -12,6 +12,7 @@ import { createSluiceGrpcClient } from '../../clients/grpc/index.js';
 import { createSluiceClient } from '../../clients/trpc/index.js';
 import { killAllStarted, npmStart, type NpmStart } from '../support/npm-start.js';
 import { writeConfig } from '../support/sluice-process.js';
+import { until } from '../support/tracking.js';
 
 const MASTER = 'sk-process-master';
 const PROVIDER_KEY = 'sk-process-provider';
@@ -112,14 +113,6 @@ async function refusedSoon(url: string, ms = 20_000): Promise<boolean> {
   return false;
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 function logged(run: NpmStart, event: string) {
   return run.logs().find((l) => l.event === event);
 }
@@ -175,7 +168,7 @@ describe('npm start stops cleanly', () => {
       const url = await run.url;
       const upload = await uploadInFlight(url);
       run.signal('SIGTERM');
-      await until('the stop to begin', () => !!logged(run, 'stopping'));
+      await until('the stop to begin', () => !!logged(run, 'stopping'), 30_000, 50);
       await new Promise((r) => setTimeout(r, 2500)); // past the window in which a repeat is the same Ctrl-C
       run.signal('SIGTERM');
       // 600 s of drain were allowed: exiting at all within the test's time is "at once".
@@ -215,7 +208,7 @@ describe('npm start stops cleanly', () => {
         body: JSON.stringify({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }),
       });
       expect(created.status).toBe(200);
-      await until('a lease held by a poll in flight', async () => (await leaseOwners(kind, db.url)).some((o) => o !== null));
+      await until('a lease held by a poll in flight', async () => (await leaseOwners(kind, db.url)).some((o) => o !== null), 30_000, 50);
       const stuck = await uploadInFlight(url);
 
       run.signal('SIGTERM');

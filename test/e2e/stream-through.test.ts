@@ -8,6 +8,7 @@ import { DATABASES } from '../../dev/databases.js';
 import type { RecordedRequest } from '../../dev/emulators/index.js';
 import { ManagedFile } from '../../src/db/entities/index.js';
 import { MASTER_KEY, startStack, type Stack } from '../support/stack.js';
+import { until } from '../support/tracking.js';
 
 /**
  * The managed upload as a stream-through (domain/files/stream-through.ts): past 8 MiB, with the fields known
@@ -55,18 +56,10 @@ describe.each(DATABASES)('stream-through uploads (%s)', (dbKind) => {
   const stored = () => emulators().reduce((n, e) => n + e.files.size, 0);
   const rows = () => s.gateway.gw.em().count(ManagedFile, {});
 
-  async function until(what: string, test: () => boolean, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!test()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(10);
-    }
-  }
-
   /** Chunks, then (once every copy has reached an emulator) the tail: proves the copies were in flight. */
   async function* thenTail(chunks: Buffer[], tail: Buffer, postsBefore: number): AsyncGenerator<Buffer> {
     yield* chunks;
-    await until('the copies to start', () => filePosts().length >= postsBefore + COPIES);
+    await until('the copies to start', () => filePosts().length >= postsBefore + COPIES, 10_000, 10);
     yield tail;
   }
 

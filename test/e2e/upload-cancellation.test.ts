@@ -12,6 +12,7 @@ import { createSluiceClient, uploadBody } from '../../clients/trpc/index.js';
 import { DATABASES } from '../../dev/databases.js';
 import { FileLayoutChunk, ManagedFile } from '../../src/db/entities/index.js';
 import { chatJsonl, MASTER_KEY, startStack, type Stack } from '../support/stack.js';
+import { until } from '../support/tracking.js';
 
 /**
  * Cancellation is a rollback until the file row commits, on every transport: whatever the moment the caller
@@ -64,14 +65,6 @@ interface Cell {
 const copiesStored = (s: Stack) => [s.east, s.west, s.openai].reduce((n, e) => n + e.files.size, 0);
 const copyRequests = (s: Stack) =>
   [s.east, s.west, s.openai].reduce((n, e) => n + e.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/files')).length, 0);
-
-async function until(what: string, test: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** Each kind: upload, leave at the cell's moment; resolves once the client has seen its call fail. */
 const KINDS: Record<Kind, (cell: Cell) => Promise<void>> = {
@@ -255,7 +248,7 @@ describe.each(DATABASES)('a cancelled upload leaves nothing behind (%s)', (db) =
     }
     if (lockable) release = await lockWrites(s.db.url);
     const inPhase = async () => {
-      await until('every copy to be stored upstream', () => copiesStored(s) === COPIES);
+      await until('every copy to be stored upstream', () => copiesStored(s) === COPIES, 10_000, 10);
       if (lockable) await sleep(200); // from the last answer to the blocked INSERT: microseconds
     };
     try {
@@ -293,7 +286,7 @@ describe.each(DATABASES)('a cancelled upload leaves nothing behind (%s)', (db) =
     const call = c.files.uploadFile(uploadRequests({ filename: 'big.jsonl', purpose: 'batch', targetModelNames: TARGETS }, big), {
       signal: abort.signal,
     });
-    await until('both Azure copies to be stored', () => s.east.files.size + s.west.files.size === 2, 60_000);
+    await until('both Azure copies to be stored', () => s.east.files.size + s.west.files.size === 2, 60_000, 10);
     abort.abort();
     await expect(call).rejects.toThrow(/abort|cancel/i);
     c.close();
