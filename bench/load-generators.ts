@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client } from 'undici';
+import { cpuMicros } from './child-process.js';
 
 const run = promisify(execFile);
 const AUTOCANNON = fileURLToPath(new URL('./autocannon-paths.mjs', import.meta.url));
@@ -33,6 +34,19 @@ export async function throughput(target: Target, connections: number, seconds: n
   const { stdout } = await run(process.execPath, [AUTOCANNON, JSON.stringify(args)], { maxBuffer: 16 * 1024 * 1024 });
   const r = JSON.parse(stdout) as { duration: number; '2xx': number; non2xx: number; errors: number; timeouts: number };
   return { rps: r['2xx'] / r.duration, ok: r['2xx'], failures: r.non2xx + r.errors + r.timeouts };
+}
+
+/** `throughput`, and the CPU the serving processes spent on each answer meanwhile (µs, from /proc). */
+export async function cpuPerRequest(
+  pids: number[],
+  target: Target,
+  connections: number,
+  seconds: number,
+): Promise<Throughput & { micros: number }> {
+  const cpu = () => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
+  const before = cpu();
+  const r = await throughput(target, connections, seconds);
+  return { ...r, micros: (cpu() - before) / r.ok };
 }
 
 /**

@@ -13,10 +13,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTestDatabase } from '../dev/databases.js';
-import { cpuMicros, stopAllChildren } from './child-process.js';
-import { median, throughput, type Target } from './load-generators.js';
+import { stopAllChildren } from './child-process.js';
+import { cpuPerRequest, median, throughput, type Target } from './load-generators.js';
 import { startStandin } from './other-systems.js';
-import { createRunningBatch, createVirtualKey } from './seed.js';
+import { pollingLoad } from './seed.js';
 import { startSluice, writeSluiceConfig } from './sluice-process.js';
 
 const [dirA, dirB] = [process.argv[2], process.argv[3]].map((d) => d && resolve(d));
@@ -41,19 +41,15 @@ try {
       generalSettings: { batch_retrieve_max_age_ms: 0 },
     });
     const sluice = await startSluice(config, dbs[i].url, { cwd });
-    const key = await createVirtualKey(sluice.url, MASTER_KEY);
-    const paths = [];
-    for (let n = 0; n < CONNECTIONS; n++) paths.push(`/v1/batches/${(await createRunningBatch(sluice.url, key, dbs[i].url)).id}`);
-    const target: Target = { origin: sluice.url, path: paths[0], paths, headers: { authorization: `Bearer ${key}` } };
+    const { target } = await pollingLoad(sluice.url, MASTER_KEY, dbs[i].url, CONNECTIONS);
     await throughput(target, CONNECTIONS, 2); // warm-up
     systems.push({ name: i === 0 ? 'A' : 'B', cwd, pid: sluice.pid, target, micros: [], rps: [] });
   }
   for (let block = 0; block < blocks; block++) {
     // Alternating which goes first, so neither always follows the other's load.
     for (const s of block % 2 === 0 ? systems : [...systems].reverse()) {
-      const before = cpuMicros(s.pid);
-      const r = await throughput(s.target, CONNECTIONS, seconds);
-      s.micros.push((cpuMicros(s.pid) - before) / r.ok);
+      const r = await cpuPerRequest([s.pid], s.target, CONNECTIONS, seconds);
+      s.micros.push(r.micros);
       s.rps.push(r.rps);
     }
   }

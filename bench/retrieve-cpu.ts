@@ -14,11 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '../dev/databases.js';
 import { ensureBenchDependencies } from './bench-dependencies.js';
-import { cpuMicros, startChild, stopAllChildren } from './child-process.js';
+import { startChild, stopAllChildren } from './child-process.js';
 import { Client } from 'undici';
-import { median, sequentialLatencies, throughput, type Target } from './load-generators.js';
+import { cpuPerRequest, median, sequentialLatencies, throughput, type Target } from './load-generators.js';
 import { startPortkey, startStandin } from './other-systems.js';
-import { createRunningBatch, createVirtualKey } from './seed.js';
+import { pollingLoad } from './seed.js';
 import { startSluice, writeSluiceConfig } from './sluice-process.js';
 
 const seconds = Number(process.argv[2] ?? 5);
@@ -29,12 +29,9 @@ const CONNECTIONS = 10;
 
 async function measure(name: string, pids: number[], target: Target): Promise<void> {
   await throughput(target, CONNECTIONS, 1); // warm-up
-  const cpu = () => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
-  const before = cpu();
-  const r = await throughput(target, CONNECTIONS, seconds);
-  const used = cpu() - before;
+  const r = await cpuPerRequest(pids, target, CONNECTIONS, seconds);
   console.log(
-    `${name}: ${(used / r.ok).toFixed(0)} µs CPU per retrieve (${r.ok} retrieves, ${Math.round(r.rps)} req/s, ${r.failures} failures)`,
+    `${name}: ${r.micros.toFixed(0)} µs CPU per retrieve (${r.ok} retrieves, ${Math.round(r.rps)} req/s, ${r.failures} failures)`,
   );
 }
 
@@ -69,20 +66,12 @@ try {
   const portkey = await startPortkey();
   for (let round = 0; round < 2; round++) {
     const sluice = await startSluice(config, db.url, { workers });
-    const key = await createVirtualKey(sluice.url, MASTER_KEY);
-    const batches = [];
-    for (let i = 0; i < CONNECTIONS; i++) batches.push(await createRunningBatch(sluice.url, key, db.url));
-    const paths = batches.map((b) => `/v1/batches/${b.id}`);
-    await measure(workers > 1 ? `sluice (${workers} workers)` : 'sluice', sluice.servingPids, {
-      origin: sluice.url,
-      path: paths[0],
-      paths,
-      headers: { authorization: `Bearer ${key}` },
-    });
+    const { batches, target } = await pollingLoad(sluice.url, MASTER_KEY, db.url, CONNECTIONS);
+    await measure(workers > 1 ? `sluice (${workers} workers)` : 'sluice', sluice.servingPids, target);
     const upstream = standin.urls[batches[0].deploymentIndex];
     const upstreamPaths = batches.map((b) => `/v1/batches/${b.providerBatchId}`);
     await addedLatency(
-      { origin: sluice.url, path: paths[0], headers: { authorization: `Bearer ${key}` } },
+      { origin: sluice.url, path: target.path, headers: target.headers },
       {
         origin: new URL(upstream).origin,
         path: `/v1/batches/${batches[0].providerBatchId}`,

@@ -23,7 +23,7 @@ import { formatTopFrames, summariseCpuProfile } from './cpu-profile.js';
 import { median, percentile, sequentialLatencies, throughput, type Target } from './load-generators.js';
 import { startPortkey, startStandin, type Portkey, type Standin } from './other-systems.js';
 import { resultsTable, type BenchResults, type Details } from './report.js';
-import { createRunningBatch, createVirtualKey, seedFinishedBatches, type RunningBatch } from './seed.js';
+import { pollingLoad, seedFinishedBatches, type RunningBatch } from './seed.js';
 
 /** The throughput runs' connections: each polls a running batch of its own (see autocannon-paths.mjs). */
 const CONNECTIONS = 10;
@@ -135,9 +135,7 @@ async function startStack(opts: { cpuProfileDir?: string; listBatches: number })
   });
   const sluice = await startSluice(config, db.url, opts);
   log(`sluice (npm start, PostgreSQL) at ${sluice.url}, gRPC ${sluice.grpcAddress}, pid ${sluice.pid}`);
-  const key = await createVirtualKey(sluice.url, MASTER_KEY);
-  const batches: RunningBatch[] = [];
-  for (let i = 0; i < CONNECTIONS; i++) batches.push(await createRunningBatch(sluice.url, key, db.url));
+  const { key, batches } = await pollingLoad(sluice.url, MASTER_KEY, db.url, CONNECTIONS);
   const batch = batches[0];
   if (opts.listBatches > 0) {
     const started = performance.now();

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { Target } from './load-generators.js';
 import { MODEL_GROUP } from './sluice-process.js';
 
 async function call<T>(url: string, key: string, init: { method?: string; json?: unknown; body?: FormData } = {}): Promise<T> {
@@ -105,4 +106,21 @@ export async function seedFinishedBatches(databaseUrl: string, templateId: strin
   } finally {
     await db.end();
   }
+}
+
+/**
+ * What the retrieve load polls: a new virtual key with `count` running batches, and the target that asks for
+ * one of them per connection.
+ */
+export async function pollingLoad(
+  sluiceUrl: string,
+  masterKey: string,
+  databaseUrl: string,
+  count: number,
+): Promise<{ key: string; batches: RunningBatch[]; target: Target }> {
+  const key = await createVirtualKey(sluiceUrl, masterKey);
+  const batches: RunningBatch[] = [];
+  for (let i = 0; i < count; i++) batches.push(await createRunningBatch(sluiceUrl, key, databaseUrl));
+  const paths = batches.map((b) => `/v1/batches/${b.id}`);
+  return { key, batches, target: { origin: sluiceUrl, path: paths[0], paths, headers: { authorization: `Bearer ${key}` } } };
 }

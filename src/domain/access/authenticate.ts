@@ -1,10 +1,10 @@
-import { createHash, hash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { MASTER, type Principal } from './principal.js';
 import { resolveVirtualKey } from './virtual-keys.js';
 
-export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
+export const hashSecret = (secret: string) => hash('sha256', secret, 'hex');
 
 const unauthenticated = (message: string) => new GatewayError('authentication', message, null, 'invalid_api_key');
 
