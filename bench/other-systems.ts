@@ -6,6 +6,7 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 export interface Standin {
   /** Base URLs ending in /v1, one per listener. */
   urls: string[];
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -17,7 +18,7 @@ export async function startStandin(listeners: number): Promise<Standin> {
     ['--import', 'tsx', here('./upstream-standin.ts'), String(listeners)],
     /^\{"urls"/,
   );
-  return { urls: (JSON.parse(child.readyLine) as { urls: string[] }).urls, stop: () => child.stop() };
+  return { urls: (JSON.parse(child.readyLine) as { urls: string[] }).urls, pid: child.child.pid!, stop: () => child.stop() };
 }
 
 export interface Portkey {

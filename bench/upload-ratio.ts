@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/upload-ratio.ts [rounds] [lines]     (defaults: 5 rounds, 50,000 lines = 200 MB)
  *   FLOOR=1 npx tsx bench/upload-ratio.ts …          also the floor: the bytes sent on to both upstreams unparsed
+ *   PROFILE=1 npx tsx bench/upload-ratio.ts …        sluice under --cpu-prof: prints the top frames of its uploads
  *
  * Each round uploads the file straight to the stand-in and through sluice, alternating which goes first.
  */
@@ -14,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase } from '../dev/databases.js';
 import { ensureBenchDependencies } from './bench-dependencies.js';
 import { cpuMicros, startChild, stopAllChildren } from './child-process.js';
+import { formatTopFrames, summariseCpuProfile } from './cpu-profile.js';
 import { median } from './load-generators.js';
 import { startStandin } from './other-systems.js';
 import { createVirtualKey } from './seed.js';
@@ -32,7 +34,8 @@ try {
   const standin = await startStandin(2);
   const config = join(work, 'sluice.yaml');
   writeSluiceConfig(config, { upstreamUrls: standin.urls, upstreamKey: UPSTREAM_KEY, masterKey: MASTER_KEY, databaseUrl: db.url });
-  const sluice = await startSluice(config, db.url);
+  const profileDir = process.env.PROFILE ? join(work, 'profiles') : undefined;
+  const sluice = await startSluice(config, db.url, { cpuProfileDir: profileDir });
   const key = await createVirtualKey(sluice.url, MASTER_KEY);
   const sluiceCpuSeconds = () => sluice.servingPids.reduce((sum, pid) => sum + cpuMicros(pid), 0) / 1e6;
   const file = join(work, 'input.jsonl');
@@ -58,16 +61,22 @@ try {
     : undefined;
   const floorUrl = floor && `http://127.0.0.1:${floor.readyLine.split(' ')[1]}/v1/files`;
   await upload.sluice(); // warm-up
+  const nowUs = () => Number(process.hrtime.bigint() / 1000n); // the profiler's clock
+  const profiled = { from: nowUs(), to: 0 };
   const times = { direct: [] as number[], sluice: [] as number[], floor: [] as number[] };
   const cpu: number[] = [];
+  // The CPU the client (this process) and the stand-in spent meanwhile: on 2 cores, their share and sluice's add up.
+  const others = { direct: [] as { client: number; standin: number }[], sluice: [] as { client: number; standin: number }[] };
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? (['direct', 'sluice'] as const) : (['sluice', 'direct'] as const);
     for (const kind of order) {
       await sleep(500);
       const started = performance.now();
-      const cpuBefore = sluiceCpuSeconds();
+      const cpuBefore = { sluice: sluiceCpuSeconds(), standin: cpuMicros(standin.pid), client: process.cpuUsage() };
       await upload[kind]();
-      if (kind === 'sluice') cpu.push(sluiceCpuSeconds() - cpuBefore);
+      if (kind === 'sluice') cpu.push(sluiceCpuSeconds() - cpuBefore.sluice);
+      const clientCpu = process.cpuUsage(cpuBefore.client);
+      others[kind].push({ client: (clientCpu.user + clientCpu.system) / 1e6, standin: (cpuMicros(standin.pid) - cpuBefore.standin) / 1e6 });
       times[kind].push((performance.now() - started) / 1000);
     }
     if (floorUrl) {
@@ -76,20 +85,29 @@ try {
       await multipartUpload(floorUrl, {}, { purpose: 'batch' }, file);
       times.floor.push((performance.now() - started) / 1000);
     }
+    const spent = (kind: 'direct' | 'sluice') =>
+      `client ${others[kind].at(-1)?.client.toFixed(2)}, stand-in ${others[kind].at(-1)?.standin.toFixed(2)}`;
     console.log(
-      `round ${round + 1}: direct ${times.direct.at(-1)?.toFixed(2)} s, sluice ${times.sluice.at(-1)?.toFixed(2)} s (CPU ${cpu.at(-1)?.toFixed(2)} s)${floorUrl ? `, floor ${times.floor.at(-1)?.toFixed(2)} s` : ''}`,
+      `round ${round + 1}: direct ${times.direct.at(-1)?.toFixed(2)} s (CPU ${spent('direct')}), sluice ${times.sluice.at(-1)?.toFixed(2)} s (CPU sluice ${cpu.at(-1)?.toFixed(2)}, ${spent('sluice')})${floorUrl ? `, floor ${times.floor.at(-1)?.toFixed(2)} s` : ''}`,
     );
   }
   if (floorUrl)
     console.log(
       `floor (Fastify + undici, 2 copies, no parsing): ${median(times.floor).toFixed(2)} s, ratio ${(median(times.floor) / median(times.direct)).toFixed(2)}`,
     );
+  profiled.to = nowUs();
   const d = median(times.direct);
   const s = median(times.sluice);
   console.log(
     `${(bytes / 1e6).toFixed(0)} MB: direct ${d.toFixed(2)} s, sluice ${s.toFixed(2)} s, ratio ${(s / d).toFixed(2)}, sluice CPU ${median(cpu).toFixed(2)} s (medians of ${rounds})`,
   );
   await sluice.stop();
+  const profile = sluice.cpuProfilePath();
+  if (profile) {
+    console.log(
+      `\n${formatTopFrames(`sluice during ${rounds} rounds (its uploads and idle time)`, summariseCpuProfile(profile, profiled.from, profiled.to), 25)}`,
+    );
+  }
 } finally {
   await stopAllChildren();
   await db.drop();
