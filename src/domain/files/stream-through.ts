@@ -54,6 +54,7 @@ export class StreamThrough {
           'stream-through not started',
         );
       }
+      if (!this.started) this.tap.template.stopKeeping(); // no copy will follow the spool
     });
   }
 
@@ -78,7 +79,10 @@ export class StreamThrough {
    * nothing was streamed, or what was streamed does not fit (it is then cut off; take the whole-file path).
    */
   async finish(fields: UploadFields, deployments: Deployment[]): Promise<WrittenReplica[] | null> {
-    if (!this.started || !this.copies) return null;
+    if (!this.started || !this.copies) {
+      this.tap.template.stopKeeping();
+      return null;
+    }
     if (!sameFields(this.started.fields, fields) || !sameDeployments(this.started.deployments, deployments)) {
       await this.abandon(new Error('the upload fields changed after its content began'));
       return null;

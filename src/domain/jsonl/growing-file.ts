@@ -8,26 +8,67 @@ import { open, type FileHandle } from 'node:fs/promises';
 const READ_BYTES = 64 * 1024;
 
 /**
+ * At most this many of the last written chunks (each one of the writer's 1 MiB buffers) are kept for readers to
+ * take from memory. Enough for the copies to start from memory: they start once 8 MiB have arrived
+ * (stream-through.ts), so the file's first chunks must still be here then.
+ */
+const MAX_KEPT_CHUNKS = 12;
+
+interface KeptChunk {
+  /** Where the chunk sits in the file. */
+  at: number;
+  bytes: Buffer;
+  /** Gives the buffer back to its writer once no reader can take it any more. */
+  release?: () => void;
+}
+
+/**
  * A spool file that readers follow while it is still being written (`tail -f`), for the stream-through upload:
- * a copy goes upstream as the lines pass validation, from the disk, so memory stays the same whatever the size
- * and a slow copy only lets the file on disk run ahead of it.
+ * a copy goes upstream as the lines pass validation, so memory stays the same whatever the size and a slow copy
+ * only lets the file on disk run ahead of it.
  *
  * Readers get only bytes the writer has on disk (`grew` is called from the write callbacks, in file order) and
  * end only once the file is `released`: until then the END of every copy is held back, so an upstream never
  * sees a whole file before the gateway has accepted it. `fail` makes every reader throw at its next step, which
  * cuts its upload off mid-body.
+ *
+ * The last few chunks written are also kept in memory, and a reader that keeps up (the usual case: copies go
+ * out as fast as lines are validated) takes its bytes from there; only one that falls further behind reads the
+ * disk. Reading every copy back from the disk was the upload's third-largest cost (profile: `read` 11.5 % of
+ * the upload's CPU).
  */
 export class GrowingFile {
   private durable = 0;
   private released = false;
   private failure: Error | null = null;
   private wake: (() => void)[] = [];
+  private readonly kept: KeptChunk[] = [];
+  private keeping = true;
+  /** Where each reader is: a chunk every reader has passed is let go. */
+  private readonly readers = new Set<{ at: number }>();
   path: string | null = null;
 
-  /** The writer has `bytes` more on disk. */
-  grew(bytes: number): void {
+  /**
+   * The writer has `bytes` more on disk. `chunk`: those very bytes, which readers may take from memory while
+   * some reader may still want them (and MAX_KEPT_CHUNKS newer ones have not come); `release` is then called,
+   * and the writer may fill the buffer again.
+   */
+  grew(bytes: number, chunk?: Buffer, release?: () => void): void {
+    if (chunk && this.keeping) {
+      this.kept.push({ at: this.durable, bytes: chunk, release });
+      this.trim();
+    } else {
+      release?.();
+      this.forget(); // readers past this point must use the disk, and they do: no kept chunk holds it
+    }
     this.durable += bytes;
     this.notify();
+  }
+
+  /** Nobody will follow the file as it grows (the upload is not streamed through): keep nothing in memory. */
+  stopKeeping(): void {
+    this.keeping = false;
+    this.forget();
   }
 
   /** Every byte is on disk and the file has been accepted: readers may end. */
@@ -39,6 +80,7 @@ export class GrowingFile {
   /** The file will never be accepted: readers throw `err` (the first reason wins). */
   fail(err: Error): void {
     this.failure ??= err;
+    this.forget();
     this.notify();
   }
 
@@ -51,11 +93,20 @@ export class GrowingFile {
     const path = this.path;
     if (!path) throw new Error('GrowingFile read before its file exists');
     let file: FileHandle | null = null;
-    let at = 0;
+    const reader = { at: 0 };
+    this.readers.add(reader);
     try {
       for (;;) {
         if (this.failure) throw this.failure;
+        const at = reader.at;
         if (at < this.durable) {
+          // A fresh buffer each time: the HTTP client may still hold the last one in its socket queue.
+          const fromMemory = this.copyKept(at);
+          if (fromMemory) {
+            reader.at += fromMemory.length;
+            yield fromMemory;
+            continue;
+          }
           // Opened only once a write has completed: the writer's stream opens the file asynchronously, so before
           // that it may not exist yet (a reader that started first got ENOENT). A failed upload's folder may be
           // gone by the time this runs: its reason is then the error, not the missing file.
@@ -63,11 +114,10 @@ export class GrowingFile {
             throw this.failure ?? err;
           });
           const want = Math.min(READ_BYTES, this.durable - at);
-          // A fresh buffer each time: the HTTP client may still hold the last one in its socket queue.
           const buf = Buffer.allocUnsafe(want);
           const { bytesRead } = await file.read(buf, 0, want, at);
           if (bytesRead === 0) throw new Error('spool file shorter than written');
-          at += bytesRead;
+          reader.at += bytesRead;
           yield bytesRead === want ? buf : buf.subarray(0, bytesRead);
           continue;
         }
@@ -75,8 +125,42 @@ export class GrowingFile {
         await new Promise<void>((resolve) => this.wake.push(resolve));
       }
     } finally {
+      this.readers.delete(reader);
       await file?.close();
     }
+  }
+
+  /**
+   * Up to READ_BYTES from `at` out of a kept chunk, copied (the writer reuses its buffers, and the reader's
+   * consumer may change what it gets: spool.ts substitutes the model in place); null when no kept chunk holds `at`.
+   */
+  private copyKept(at: number): Buffer | null {
+    const kept = this.kept;
+    if (kept.length === 0 || at < kept[0].at) return null;
+    for (let i = kept.length - 1; i >= 0; i--) {
+      const chunk = kept[i];
+      if (at < chunk.at) continue;
+      const from = at - chunk.at;
+      if (from >= chunk.bytes.length) return null;
+      const length = Math.min(READ_BYTES, chunk.bytes.length - from);
+      const copy = Buffer.allocUnsafe(length);
+      chunk.bytes.copy(copy, 0, from, from + length);
+      return copy;
+    }
+    return null;
+  }
+
+  /** Lets go of the chunks every reader has passed, and of the oldest past MAX_KEPT_CHUNKS. */
+  private trim(): void {
+    const kept = this.kept;
+    let slowest = Number.POSITIVE_INFINITY;
+    for (const reader of this.readers) slowest = Math.min(slowest, reader.at);
+    const passed = (chunk: KeptChunk) => this.readers.size > 0 && chunk.at + chunk.bytes.length <= slowest;
+    while (kept.length > 0 && (kept.length > MAX_KEPT_CHUNKS || passed(kept[0]))) kept.shift()!.release?.();
+  }
+
+  private forget(): void {
+    for (const chunk of this.kept.splice(0)) chunk.release?.();
   }
 
   private notify(): void {

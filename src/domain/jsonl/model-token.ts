@@ -103,6 +103,16 @@ export function scanJsonLine(line: Buffer, path: readonly string[]): LineScan {
 }
 
 function decodeKey(line: Buffer, start: number, end: number): string {
+  // Keys are short: a loop over them beats a subarray and a search per key (profile: 2 % of an upload).
+  let plain = true;
+  for (let i = start + 1; i < end - 1; i++) {
+    const b = line[i];
+    if (b === BACKSLASH || b >= 0x80) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return line.toString('latin1', start + 1, end - 1); // ASCII: latin1 and UTF-8 read it alike
   const escaped = line.subarray(start, end).includes(BACKSLASH); // bounded: a search to the line's end per key is quadratic
   if (!escaped) return line.toString('utf8', start + 1, end - 1);
   try {

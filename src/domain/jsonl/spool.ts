@@ -89,7 +89,7 @@ export async function spoolBatchInput(
   const placeholderBytes = Buffer.from(placeholderJson);
   const newline = Buffer.from('\n');
   const out = createWriteStream(path);
-  const writer = new BufferedWriter(out, tap && ((bytes) => tap.template.grew(bytes)));
+  const writer = new BufferedWriter(out, tap && ((bytes, chunk, release) => tap.template.grew(bytes, chunk, release)));
   tap?.begin(path, placeholderJson);
   const layoutOut = createWriteStream(layoutPath);
   const layoutWriter = new BufferedWriter(layoutOut);
@@ -173,11 +173,19 @@ export async function spoolBatchInput(
           throw new GatewayError('invalid_request', `File has more than ${limits.maxLines} requests`, 'file', 'too_many_tasks');
         }
         if (!layout.repeat('r', term, bytes, token.start, token.end)) await layout.add('r', term, bytes.subarray(token.start, token.end));
-        await writer.write(bytes.subarray(0, token.start));
-        await writer.write(placeholderBytes);
-        await writer.write(bytes.subarray(token.end));
-        await writer.write(newline);
-        templateBytes += bytes.length - (token.end - token.start) + placeholderBytes.length + 1;
+        const templateLine = bytes.length - (token.end - token.start) + placeholderBytes.length + 1;
+        if (writer.hasRoom(templateLine)) {
+          writer.put(bytes, 0, token.start);
+          writer.put(placeholderBytes);
+          writer.put(bytes, token.end);
+          writer.put(newline);
+        } else {
+          await writer.write(bytes.subarray(0, token.start));
+          await writer.write(placeholderBytes);
+          await writer.write(bytes.subarray(token.end));
+          await writer.write(newline);
+        }
+        templateBytes += templateLine;
         if ((lines & 63) === 0) await yielder.maybeYield();
       }
       await yielder.maybeYield();
