@@ -15,7 +15,10 @@ export interface WrittenReplica {
 export interface CopySource {
   /** The copy's exact size, or undefined when it is not known yet (sent with chunked encoding). */
   bytesFor(model: string): number | undefined;
-  /** The copy's bytes, from the start; called once per upload attempt. */
+  /**
+   * The copy's bytes, from the start; called once per upload attempt, and for the first attempts of all the
+   * copies before any of them starts (copies of one model are then made once: jsonl/copies.ts).
+   */
   read(model: string): AsyncIterable<Uint8Array>;
 }
 
@@ -43,7 +46,10 @@ export async function writeReplicas(
   }
   let results: PromiseSettledResult<WrittenReplica>[];
   try {
-    results = await Promise.allSettled(deployments.map((deployment) => writeReplica(gw, copies, fields, deployment, fileId, stop, caller)));
+    const firstReads = deployments.map((deployment) => copies.read(deployment.model));
+    results = await Promise.allSettled(
+      deployments.map((deployment, i) => writeReplica(gw, copies, firstReads[i], fields, deployment, fileId, stop, caller)),
+    );
   } finally {
     for (const s of [caller, halt]) s?.removeEventListener('abort', onStop);
   }
@@ -71,6 +77,7 @@ export async function writeReplicas(
 async function writeReplica(
   gw: Gateway,
   copies: CopySource,
+  firstRead: AsyncIterable<Uint8Array> | undefined,
   fields: UploadFields,
   deployment: Deployment,
   fileId: string,
@@ -95,7 +102,9 @@ async function writeReplica(
           // Each attempt (retries included) starts here: none starts once we have stopped.
           if (stop.signal.aborted) attempt.abort();
           sending = true;
-          return untilSent(copies.read(deployment.model), () => (sending = false));
+          const body = firstRead ?? copies.read(deployment.model);
+          firstRead = undefined;
+          return untilSent(body, () => (sending = false));
         },
         expiresAfter: fields.expiresAfter, // a provider with limits of its own applies them (providers/azure)
       },

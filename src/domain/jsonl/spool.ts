@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { GatewayError } from '../errors.js';
 import { makeSpoolDir } from '../spool-dirs.js';
 import { BufferedWriter } from './buffered-writer.js';
+import { TemplateCopies } from './copies.js';
 import { GrowingFile } from './growing-file.js';
 import { LayoutRecorder, type Terminator } from './layout.js';
 import { EventLoopYielder, isBlankLine, splitLineBatches } from './lines.js';
@@ -52,20 +53,20 @@ const EMPTY = Buffer.alloc(0);
  */
 export class SpoolTap {
   readonly template = new GrowingFile();
-  private placeholder: string | null = null;
+  private copies: TemplateCopies | null = null;
 
   constructor(readonly arrived: (bytes: number) => void = () => undefined) {}
 
   /** Called by the spool as it starts. */
   begin(path: string, placeholderJson: string): void {
     this.template.path = path;
-    this.placeholder = placeholderJson;
+    this.copies = new TemplateCopies((from) => this.template.read(from), placeholderJson);
   }
 
   /** The copy for a deployment whose model is `model`, as far as validated; ends once `template.release()`d. */
   copyFor(model: string): AsyncIterable<Uint8Array> {
-    if (this.placeholder === null) throw new Error('SpoolTap read before the spool began');
-    return substitute(this.template.read(), this.placeholder, JSON.stringify(model));
+    if (this.copies === null) throw new Error('SpoolTap read before the spool began');
+    return this.copies.read(model);
   }
 }
 
@@ -174,6 +175,8 @@ export async function spoolBatchInput(
         }
         if (!layout.repeat('r', term, bytes, token.start, token.end)) await layout.add('r', term, bytes.subarray(token.start, token.end));
         const templateLine = bytes.length - (token.end - token.start) + placeholderBytes.length + 1;
+        // A line that does not fit starts the next buffer: the chunks a copy takes from memory then hold whole lines.
+        if (!writer.hasRoom(templateLine)) await writer.flush();
         if (writer.hasRoom(templateLine)) {
           writer.put(bytes, 0, token.start);
           writer.put(placeholderBytes);
@@ -212,6 +215,7 @@ export async function spoolBatchInput(
   }
 
   const lineCount = lines;
+  const copies = new TemplateCopies((from) => readLazily(path, 256 * 1024, from), placeholderJson);
   const perLine = (model: string) => Buffer.byteLength(JSON.stringify(model)) - placeholderBytes.length;
   return {
     path,
@@ -222,69 +226,10 @@ export async function spoolBatchInput(
     models,
     blankLines,
     bytesFor: (model) => templateBytes + lineCount * perLine(model),
-    read: (model) => substitute(readLazily(path, 256 * 1024), placeholderJson, JSON.stringify(model)),
+    read: (model) => copies.read(model),
     layout: (chunkBytes) => readLazily(layoutPath, chunkBytes),
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
-}
-
-/**
- * Replaces the placeholder line by line; a line (and so a placeholder) is never split across two outputs.
- * Works on bytes, never on strings: megabyte strings would land in V8's large-object space and stay there
- * until a full GC, so a 300 MB upload would grow the heap by far more than it holds.
- */
-async function* substitute(chunks: AsyncIterable<Buffer>, from: string, to: string): AsyncGenerator<Uint8Array> {
-  const needle = Buffer.from(from);
-  const replacement = Buffer.from(to);
-  let rest: Buffer | null = null;
-  for await (const chunk of chunks) {
-    let buf = chunk;
-    if (rest) {
-      // Only the line that straddles two chunks is copied, never the whole chunk.
-      const nl = chunk.indexOf(10);
-      if (nl === -1) {
-        rest = Buffer.concat([rest, chunk]);
-        continue;
-      }
-      yield replaceAll(Buffer.concat([rest, chunk.subarray(0, nl + 1)]), needle, replacement);
-      buf = chunk.subarray(nl + 1);
-      rest = null;
-    }
-    const cut = buf.lastIndexOf(10) + 1;
-    rest = cut < buf.length ? Buffer.from(buf.subarray(cut)) : null;
-    if (cut > 0) yield replaceAll(buf.subarray(0, cut), needle, replacement);
-  }
-  if (rest?.length) yield replaceAll(rest, needle, replacement);
-}
-
-/**
- * Every `needle` in `buf` replaced. `buf` is the caller's own (a chunk just read from disk, or a copy): when the
- * replacement is no longer than the needle (the placeholder is 43 bytes, longer than most model names) the
- * bytes are moved down in place, which saves allocating and filling a second buffer for every chunk of every
- * copy (that copy and its page faults were the upload's top frame in the profile).
- */
-function replaceAll(buf: Buffer, needle: Buffer, replacement: Buffer): Buffer {
-  if (replacement.length <= needle.length) {
-    let write = 0;
-    let start = 0;
-    for (let at = buf.indexOf(needle); at !== -1; at = buf.indexOf(needle, start)) {
-      if (write !== start) buf.copyWithin(write, start, at);
-      write += at - start;
-      write += replacement.copy(buf, write);
-      start = at + needle.length;
-    }
-    if (start === 0) return buf;
-    if (write !== start) buf.copyWithin(write, start);
-    return buf.subarray(0, write + buf.length - start);
-  }
-  const parts: Buffer[] = [];
-  let start = 0;
-  for (let at = buf.indexOf(needle); at !== -1; at = buf.indexOf(needle, start)) {
-    parts.push(buf.subarray(start, at), replacement);
-    start = at + needle.length;
-  }
-  parts.push(buf.subarray(start));
-  return Buffer.concat(parts);
 }
 
 /**
@@ -292,6 +237,6 @@ function replaceAll(buf: Buffer, needle: Buffer, replacement: Buffer): Buffer {
  * retry) after the upload has failed and the spool is gone, and never read: a stream opened eagerly would then
  * fail with nobody listening, an uncaught ENOENT that ends the process.
  */
-async function* readLazily(path: string, chunkBytes: number): AsyncGenerator<Buffer> {
-  yield* createReadStream(path, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>;
+async function* readLazily(path: string, chunkBytes: number, start = 0): AsyncGenerator<Buffer> {
+  yield* createReadStream(path, { highWaterMark: chunkBytes, start }) as AsyncIterable<Buffer>;
 }

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { GatewayError } from '../errors.js';
 import { echo } from '../echo.js';
 import { BATCH_ENDPOINTS, isBatchEndpoint } from './endpoints.js';
@@ -24,9 +25,11 @@ export function lineError(line: number, reason: string, code = 'invalid_request'
 export function parseBatchLine(bytes: Buffer, line: number): { line: BatchLine; token: { start: number; end: number } } {
   const scan = scanJsonLine(bytes, BODY_MODEL_PATH);
   if (scan.tooDeep) throw lineError(line, `nests deeper than ${MAX_LINE_DEPTH} levels`, 'line_too_deep');
+  // Most lines are ASCII, which reads the same as latin1: a plain copy instead of a UTF-8 decode.
+  const ascii = isAscii(bytes);
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    value = JSON.parse(bytes.toString(ascii ? 'latin1' : 'utf8'));
   } catch (err) {
     throw lineError(line, `not valid JSON (${(err as Error).message})`, 'invalid_json_line');
   }
@@ -59,8 +62,14 @@ export function parseBatchLine(bytes: Buffer, line: number): { line: BatchLine; 
   if (typeof model !== 'string' || model.length === 0) throw lineError(line, '"body.model" must be a non-empty string');
   // With no repeated keys the scan and JSON.parse agree; checked anyway, since the rewrite depends on it.
   const token = scan.token;
-  if (!token || JSON.parse(bytes.toString('utf8', token.start, token.end)) !== model) {
+  if (!token || tokenValue(bytes, token, ascii) !== model) {
     throw lineError(line, '"body.model" could not be located in the line');
   }
   return { line: obj as unknown as BatchLine, token };
+}
+
+/** The string a token (quotes included) stands for; without escapes, its bytes are the string. */
+function tokenValue(bytes: Buffer, token: { start: number; end: number }, ascii: boolean): string {
+  const raw = bytes.toString(ascii ? 'latin1' : 'utf8', token.start + 1, token.end - 1);
+  return raw.includes('\\') ? (JSON.parse(bytes.toString('utf8', token.start, token.end)) as string) : raw;
 }
