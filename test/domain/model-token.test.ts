@@ -42,6 +42,19 @@ describe('findModelToken', () => {
     expect(scanJsonLine(Buffer.from(line), BODY_MODEL_PATH).duplicateKey).toEqual({ key, where });
   });
 
+  // Short strings are walked byte by byte, longer ones searched: an escape on either side of the switch.
+  it('finds the token after strings with escapes anywhere around 64 bytes, in keys and values', () => {
+    for (let at = 55; at < 75; at++) {
+      for (const escaped of ['\\"', '\\\\', '\\\\\\"', '\\u0022']) {
+        const text = `${'x'.repeat(at)}${escaped}${'y'.repeat(10)}`;
+        const line = `{"custom_id":"${text}","body":{"${text}":"model","model":"g","x":"${text}"}}`;
+        const out = rewrite(line, 'dep-1');
+        expect(out?.body.model, `${at} ${escaped}`).toBe('dep-1');
+        expect(out?.body[JSON.parse(`"${text}"`)]).toBe('model');
+      }
+    }
+  });
+
   it('lets repeated keys deeper than body pass: the gateway reads none of them', () => {
     expect(scanJsonLine(Buffer.from('{"body":{"model":"g","metadata":{"a":1,"a":2}}}'), BODY_MODEL_PATH).duplicateKey).toBeNull();
   });
