@@ -10,7 +10,9 @@ import type { Dialect } from '../db/orm.js';
  * writer lock, which gives the same guarantee. A replica that dies keeps its leases only until lease_until;
  * a live one renews them while it works (renewLeases) and releases each with the time of the next poll.
  *
- * Work left: a batch not yet terminal, or terminal but not yet accounted for (cost_recorded = false).
+ * Work left: a batch not yet terminal, or terminal but not yet accounted for (cost_recorded = false). The claim
+ * reads those from managed_batch_work_left_index, a partial index whose condition is this one word for word (keep
+ * them alike: a database uses a partial index only for a query whose condition implies the index's).
  */
 export async function claimDueBatches(
   em: EntityManager,

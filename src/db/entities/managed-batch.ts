@@ -31,6 +31,12 @@ export const ManagedBatch = defineEntity({
   indexes: [
     { properties: ['createdAt'] },
     { properties: ['terminal', 'nextPollAt'] },
+    // The batches with work left, for the tracker's claim (workers/leases.ts); made by Migration20261203103000.
+    {
+      name: 'managed_batch_work_left_index',
+      expression:
+        'create index "managed_batch_work_left_index" on "managed_batch" ("next_poll_at") where terminal = false or cost_recorded = false',
+    },
     // A caller's page of batches, newest first, read from the index alone (issue 10: 100,000 batches, p99 ≤ 10 ms).
     { name: 'managed_batch_owner_team_page_index', properties: ['ownerTeamId', 'createdAt', 'id'] },
     { name: 'managed_batch_owner_key_page_index', properties: ['ownerKeyId', 'createdAt', 'id'] },
