@@ -18,7 +18,7 @@ import { Client } from 'undici';
 import { createSluiceGrpcClient } from '../clients/grpc/index.js';
 import { createTestDatabase, type TestDatabase } from '../dev/databases.js';
 import { ensureBenchDependencies } from './bench-dependencies.js';
-import { stopAllChildren } from './child-process.js';
+import { cpuMicros, stopAllChildren } from './child-process.js';
 import { formatTopFrames, summariseCpuProfile } from './cpu-profile.js';
 import { median, percentile, sequentialLatencies, throughput, type Target } from './load-generators.js';
 import { startPortkey, startStandin, type Portkey, type Standin } from './other-systems.js';
@@ -59,7 +59,7 @@ const plan = QUICK
       warmSeconds: 2,
       latencyBlocks: 10,
       latencyBlockSeconds: 2,
-      uploadRounds: 3,
+      uploadRounds: 5, // a single upload moves by ±25 % on a shared VM: five make a steadier median
       largeLines: 50_000,
       smallLines: 12_500,
       listBatches: 100_000,
@@ -273,6 +273,7 @@ async function fullRun(): Promise<void> {
     grpc: (path) => rssGrowthDuring(stack, () => grpcUpload(grpc, path)),
   };
   const uploadKinds = ['direct', 'portkey', 'rest', 'grpc'] as const;
+  const sluiceCpuSeconds = () => stack.sluice.servingPids.reduce((sum, pid) => sum + cpuMicros(pid), 0) / 1e6;
   const uploadSeconds = {} as Details['uploadSeconds'];
   const growth = { large: { rest: [] as number[], grpc: [] as number[] }, small: { rest: [] as number[], grpc: [] as number[] } };
   for (const kind of uploadKinds) await uploads[kind](stack.smallFile.path); // warm-up
@@ -283,12 +284,13 @@ async function fullRun(): Promise<void> {
       for (const kind of rotated(uploadKinds, round)) {
         await sleep(500); // let the previous upload's garbage go, for every system alike
         const started = performance.now();
+        const cpuBefore = sluiceCpuSeconds();
         const growthMb = await uploads[kind](file.path);
         const seconds = (performance.now() - started) / 1000;
         times[kind].push(seconds);
         if (growthMb !== undefined && (kind === 'rest' || kind === 'grpc')) growth[size][kind].push(growthMb);
         log(
-          `upload ${size} round ${round + 1}: ${kind} ${seconds.toFixed(2)} s${growthMb === undefined ? '' : `, sluice's RSS growth ${growthMb.toFixed(1)} MB`}`,
+          `upload ${size} round ${round + 1}: ${kind} ${seconds.toFixed(2)} s${growthMb === undefined ? '' : `, sluice's RSS growth ${growthMb.toFixed(1)} MB, CPU ${(sluiceCpuSeconds() - cpuBefore).toFixed(2)} s`}`,
         );
       }
     }
