@@ -73,6 +73,18 @@ describe('TemplateCopies', () => {
     expect(Buffer.concat(late).equals(want)).toBe(true);
   });
 
+  it('a copy read whole before the others start keeps nothing for them: they read the template anew, alike', async () => {
+    const bytes = template(400);
+    const { open, stats } = source(bytes);
+    const copies = new TemplateCopies(open, PLACEHOLDER);
+    await collect(copies.read('m')); // as check-translatable.ts reads it
+    const [a, b] = [copies.read('m'), copies.read('m')];
+    const [chunksA, chunksB] = await Promise.all([collect(a), collect(b)]);
+    expect(Buffer.concat(chunksA).equals(expected(bytes, 'm'))).toBe(true);
+    expect(chunksB.every((chunk, i) => chunk === chunksA[i])).toBe(true);
+    expect(stats.opened).toBe(2);
+  });
+
   it('a failing template fails every reader with its reason', async () => {
     const copies = new TemplateCopies(async function* () {
       yield Buffer.from(`{"model":${PLACEHOLDER}}\n`);

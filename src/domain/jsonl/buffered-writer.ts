@@ -11,7 +11,7 @@ const SIZE = 1 << 20;
  * Buffers whose write has completed are used again. A fresh 1 MiB buffer is fresh memory (glibc maps it anew:
  * `MALLOC_MMAP_THRESHOLD_`, see package.json), and its first touch page-faults 256 times: that was the top frame
  * of the upload profile (`_copyActual` under `write`, 22 % of the upload's CPU). At most a couple are in flight,
- * since each write waits for 'drain', and a follower (growing-file.ts) holds up to four more.
+ * since each write waits for 'drain', and a follower (growing-file.ts) holds up to twelve more.
  */
 const POOL = 14;
 

@@ -52,7 +52,7 @@ interface Reader {
  * One copy, made once (its chunks pulled by whichever reader is ahead) and read by several. A chunk stays until
  * every reader has taken it or MAX_KEPT_BYTES newer bytes have been made: a reader that needs a chunk already
  * let go (a slow deployment, a retry from the start) makes the rest of its copy alone, from the template, where
- * that chunk began. When its last reader leaves before the end, the copy is closed (`closed` is told, and a later
+ * that chunk began. When its last reader leaves, the copy is closed (`closed` is told, and a later
  * reader gets a new one).
  */
 class SharedCopy {
@@ -98,7 +98,7 @@ class SharedCopy {
       }
     } finally {
       this.readers.delete(me);
-      if (this.readers.size === 0 && !this.done) this.close();
+      if (this.readers.size === 0) this.close();
       else this.letGo();
     }
     const from = me.next === 0 ? 0 : this.ends[me.next - 1];
@@ -138,9 +138,15 @@ class SharedCopy {
     }
   }
 
-  /** Nobody reads it any more: its template reader is ended (which closes a file it had open). */
+  /**
+   * Nobody reads it any more: its chunks go, and its template reader is ended (which closes a file it had open).
+   * A copy read whole before the upload's copies start (check-translatable.ts reads one) keeps nothing for them.
+   */
   private close(): void {
     this.done = true;
+    this.chunks.fill(null);
+    this.oldestKept = this.chunks.length;
+    this.keptBytes = 0;
     this.closed();
     void this.source?.return(undefined).catch(() => undefined);
   }
