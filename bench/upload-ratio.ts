@@ -5,6 +5,7 @@
  *   npx tsx bench/upload-ratio.ts [rounds] [lines]     (defaults: 5 rounds, 50,000 lines = 200 MB)
  *   FLOOR=1 npx tsx bench/upload-ratio.ts …          also the floor: the bytes sent on to both upstreams unparsed
  *   PROFILE=1 npx tsx bench/upload-ratio.ts …        sluice under --cpu-prof: prints the top frames of its uploads
+ *   VIA=grpc npx tsx bench/upload-ratio.ts …         sluice's uploads over gRPC (FileService.UploadFile) instead
  *
  * Each round uploads the file straight to the stand-in and through sluice, alternating which goes first.
  */
@@ -20,7 +21,8 @@ import { median } from './load-generators.js';
 import { startStandin } from './other-systems.js';
 import { createVirtualKey } from './seed.js';
 import { MODEL_GROUP, startSluice, writeSluiceConfig } from './sluice-process.js';
-import { multipartUpload, writeBatchInput } from './uploads.js';
+import { grpcUpload, multipartUpload, writeBatchInput } from './uploads.js';
+import { createSluiceGrpcClient } from '../clients/grpc/index.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const lines = Number(process.argv[3] ?? 50_000);
@@ -38,17 +40,20 @@ try {
   const sluice = await startSluice(config, db.url, { cpuProfileDir: profileDir });
   const key = await createVirtualKey(sluice.url, MASTER_KEY);
   const sluiceCpuSeconds = () => sluice.servingPids.reduce((sum, pid) => sum + cpuMicros(pid), 0) / 1e6;
+  const grpc = createSluiceGrpcClient(sluice.grpcAddress, key); // VIA=grpc: sluice's uploads go over gRPC
   const file = join(work, 'input.jsonl');
   const bytes = await writeBatchInput(file, lines);
   const upload = {
     direct: () => multipartUpload(`${standin.urls[0]}/files`, { authorization: `Bearer ${UPSTREAM_KEY}` }, { purpose: 'batch' }, file),
     sluice: () =>
-      multipartUpload(
-        `${sluice.url}/v1/files`,
-        { authorization: `Bearer ${key}` },
-        { purpose: 'batch', target_model_names: MODEL_GROUP },
-        file,
-      ),
+      process.env.VIA === 'grpc'
+        ? grpcUpload(grpc, file)
+        : multipartUpload(
+            `${sluice.url}/v1/files`,
+            { authorization: `Bearer ${key}` },
+            { purpose: 'batch', target_model_names: MODEL_GROUP },
+            file,
+          ),
   };
   // FLOOR=1: also Fastify + undici alone sending the bytes on to both upstreams unparsed (bench/floor-proxy.ts).
   const floor = process.env.FLOOR
@@ -101,6 +106,7 @@ try {
   console.log(
     `${(bytes / 1e6).toFixed(0)} MB: direct ${d.toFixed(2)} s, sluice ${s.toFixed(2)} s, ratio ${(s / d).toFixed(2)}, sluice CPU ${median(cpu).toFixed(2)} s (medians of ${rounds})`,
   );
+  grpc.close();
   await sluice.stop();
   const profile = sluice.cpuProfilePath();
   if (profile) {
