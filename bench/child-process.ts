@@ -148,3 +148,22 @@ export function cpuMicros(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
 }
+
+/**
+ * CPU time so far of a process's threads, summed by kind (the thread's name: `node` for the main thread,
+ * `V8 DefaultWorke` for V8's helpers such as the garbage collector's, `libuv-worker` for the file system pool), in µs.
+ */
+export function cpuMicrosByThread(pid: number): Map<string, number> {
+  const byKind = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      byKind.set(name, (byKind.get(name) ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100);
+    } catch {
+      /* the thread ended */
+    }
+  }
+  return byKind;
+}
