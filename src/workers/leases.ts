@@ -14,6 +14,17 @@ import type { Dialect } from '../db/orm.js';
  * reads those from managed_batch_work_left_index, a partial index whose condition is this one word for word (keep
  * them alike: a database uses a partial index only for a query whose condition implies the index's).
  */
+/**
+ * The batches a claim takes, due at `?` (now, twice) and at most `?` of them: the claim's subquery, exported so that
+ * a test can ask each database for its plan (test/db/claim-index.test.ts).
+ */
+export const DUE_BATCHES = `select id from managed_batch
+         where (terminal = false or cost_recorded = false)
+           and (next_poll_at is null or next_poll_at <= ?)
+           and (lease_until is null or lease_until < ?)
+         order by next_poll_at
+         limit ?`;
+
 export async function claimDueBatches(
   em: EntityManager,
   dialect: Dialect,
@@ -25,13 +36,7 @@ export async function claimDueBatches(
   const skipLocked = dialect === 'postgresql' ? ' for update skip locked' : '';
   const rows = await em.getConnection().execute<{ id: string }[]>(
     `update managed_batch set lease_owner = ?, lease_until = ?
-      where id in (
-        select id from managed_batch
-         where (terminal = false or cost_recorded = false)
-           and (next_poll_at is null or next_poll_at <= ?)
-           and (lease_until is null or lease_until < ?)
-         order by next_poll_at
-         limit ?${skipLocked})
+      where id in (${DUE_BATCHES}${skipLocked})
      returning id`,
     [owner, now + leaseMs, now, now, limit],
     'all',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase, DATABASES } from '../../dev/databases.js';
 import { openDatabase } from '../../src/db/orm.js';
-import { claimDueBatches } from '../../src/workers/leases.js';
+import { claimDueBatches, DUE_BATCHES } from '../../src/workers/leases.js';
 
 /**
  * The tracker claims due batches every second on every replica: the claim must read the batches with work left
@@ -24,11 +24,10 @@ describe.each(DATABASES)("the tracker's claim (%s)", (kind) => {
       );
       await sql.execute(kind === 'postgresql' ? 'analyze "managed_batch"' : 'analyze');
 
-      const claim = (await sql.execute(
-        `${kind === 'postgresql' ? 'explain' : 'explain query plan'} select id from managed_batch
-          where (terminal = false or cost_recorded = false) and (next_poll_at is null or next_poll_at <= 5)
-            and (lease_until is null or lease_until < 5) order by next_poll_at limit 50`,
-      )) as Record<string, unknown>[];
+      const claim = (await sql.execute(`${kind === 'postgresql' ? 'explain' : 'explain query plan'} ${DUE_BATCHES}`, [5, 5, 50])) as Record<
+        string,
+        unknown
+      >[];
       expect(JSON.stringify(claim)).toContain('managed_batch_work_left_index');
 
       const claimed = await claimDueBatches(orm.em.fork(), kind, 'replica-a', Date.now(), 60_000, 50);
