@@ -53,3 +53,24 @@ export async function startPortkey(): Promise<Portkey> {
     stop: () => child.stop(),
   };
 }
+
+export interface Floor {
+  /** Origin of bench/floor-proxy.ts: `GET /v1/batches/:id` goes to the first upstream, `POST /v1/files` to all. */
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The floor (bench/floor-proxy.ts): Fastify + undici with nothing of sluice in between, in a process of its own.
+ * Whatever it costs on this machine, any Node gateway built on them costs too.
+ */
+export async function startFloor(upstreamUrls: string[]): Promise<Floor> {
+  const child = await startChild(
+    'floor proxy',
+    process.execPath,
+    ['--import', 'tsx', here('./floor-proxy.ts'), ...upstreamUrls.map((u) => new URL(u).origin)],
+    /^listening /,
+  );
+  return { url: `http://127.0.0.1:${child.readyLine.split(' ')[1]}`, pid: child.child.pid!, stop: () => child.stop() };
+}

@@ -14,10 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '../dev/databases.js';
 import { ensureBenchDependencies } from './bench-dependencies.js';
-import { startChild, stopAllChildren } from './child-process.js';
+import { stopAllChildren } from './child-process.js';
 import { Client } from 'undici';
 import { cpuPerRequest, median, sequentialLatencies, throughput, type Target } from './load-generators.js';
-import { startPortkey, startStandin } from './other-systems.js';
+import { startFloor, startPortkey, startStandin } from './other-systems.js';
 import { pollingLoad } from './seed.js';
 import { startSluice, writeSluiceConfig } from './sluice-process.js';
 
@@ -85,16 +85,15 @@ try {
       headers: portkey.headers(upstream, UPSTREAM_KEY),
     });
     if (process.env.FLOOR) {
-      const floor = await startChild(
-        'floor proxy',
-        process.execPath,
-        ['--import', 'tsx', 'bench/floor-proxy.ts', new URL(upstream).origin],
-        /^listening /,
-      );
-      const origin = `http://127.0.0.1:${floor.readyLine.split(' ')[1]}`;
-      await measure('floor (Fastify + undici)', [floor.child.pid!], { origin, path: upstreamPaths[0], paths: upstreamPaths, headers: {} });
+      const floor = await startFloor([upstream]);
+      await measure('floor (Fastify + undici)', [floor.pid], {
+        origin: floor.url,
+        path: upstreamPaths[0],
+        paths: upstreamPaths,
+        headers: {},
+      });
       await addedLatency(
-        { origin, path: upstreamPaths[0], headers: {} },
+        { origin: floor.url, path: upstreamPaths[0], headers: {} },
         { origin: new URL(upstream).origin, path: upstreamPaths[0], headers: { authorization: `Bearer ${UPSTREAM_KEY}` } },
       );
       await floor.stop();

@@ -21,7 +21,7 @@ import { ensureBenchDependencies } from './bench-dependencies.js';
 import { cpuMicros, cpuMicrosByThread, stopAllChildren } from './child-process.js';
 import { formatTopFrames, summariseCpuProfile } from './cpu-profile.js';
 import { median, percentile, sequentialLatencies, throughput, type Target } from './load-generators.js';
-import { startPortkey, startStandin, type Portkey, type Standin } from './other-systems.js';
+import { startFloor, startPortkey, startStandin, type Floor, type Portkey, type Standin } from './other-systems.js';
 import { resultsTable, type BenchResults, type Details } from './report.js';
 import { pollingLoad, seedFinishedBatches, type RunningBatch } from './seed.js';
 
@@ -154,7 +154,7 @@ async function startStack(opts: { cpuProfileDir?: string; listBatches: number })
   return { standin, sluice, key, batch, batches, largeFile, smallFile };
 }
 
-function retrieveTargets(stack: Stack, portkey?: Portkey, sluiceDefault?: SluiceProcess) {
+function retrieveTargets(stack: Stack, portkey?: Portkey, sluiceDefault?: SluiceProcess, floor?: Floor) {
   const upstream = stack.standin.urls[stack.batch.deploymentIndex];
   const sluicePaths = stack.batches.map((b) => `/v1/batches/${b.id}`);
   // The stand-in answers any batch id on either deployment: the direct and Portkey calls poll the same batches.
@@ -177,6 +177,8 @@ function retrieveTargets(stack: Stack, portkey?: Portkey, sluiceDefault?: Sluice
       : undefined,
     sluice: viaSluice(stack.sluice),
     sluice_default: sluiceDefault ? viaSluice(sluiceDefault) : undefined,
+    // The floor forwards every retrieve to the first deployment, which answers any batch id.
+    floor: floor ? ({ origin: floor.url, path: upstreamPaths[0], paths: upstreamPaths, headers: {} } as Target) : undefined,
   };
 }
 
@@ -219,14 +221,17 @@ async function fullRun(): Promise<void> {
   });
   const sluiceDefault = await startSluice(defaultConfig, db!.url);
   log(`second sluice (default settings) at ${sluiceDefault.url}`);
-  const t = retrieveTargets(stack, portkey, sluiceDefault);
-  const targets = { direct: t.direct, portkey: t.portkey!, sluice: t.sluice, sluice_default: t.sluice_default! };
+  // Fastify + undici with nothing of sluice in between: what this machine allows any Node gateway (not a goal).
+  const floor = await startFloor(stack.standin.urls);
+  log(`floor (Fastify + undici alone) at ${floor.url}`);
+  const t = retrieveTargets(stack, portkey, sluiceDefault, floor);
+  const targets = { direct: t.direct, portkey: t.portkey!, sluice: t.sluice, sluice_default: t.sluice_default!, floor: t.floor! };
   for (const target of Object.values(targets)) await sequentialLatencies(target, { count: 1 }); // each answers 200, or stop here
 
   // Throughput at 10 connections, interleaved.
-  const systems = ['direct', 'portkey', 'sluice', 'sluice_default'] as const;
+  const systems = ['direct', 'portkey', 'sluice', 'sluice_default', 'floor'] as const;
   for (const name of systems) await throughput(targets[name], CONNECTIONS, plan.warmSeconds);
-  const rps: Record<(typeof systems)[number], number[]> = { direct: [], portkey: [], sluice: [], sluice_default: [] };
+  const rps: Record<(typeof systems)[number], number[]> = { direct: [], portkey: [], sluice: [], sluice_default: [], floor: [] };
   const upstreamPerRetrieve: Record<'sluice' | 'sluice_default', number[]> = { sluice: [], sluice_default: [] };
   for (let round = 0; round < plan.retrieveRounds; round++) {
     for (const name of rotated(systems, round)) {
@@ -243,12 +248,12 @@ async function fullRun(): Promise<void> {
   }
 
   // Latency at one connection, sequential keep-alive requests, in interleaved blocks.
-  const latencySystems = ['direct', 'portkey', 'sluice'] as const;
+  const latencySystems = ['direct', 'portkey', 'sluice', 'floor'] as const;
   const clients = Object.fromEntries(latencySystems.map((n) => [n, new Client(targets[n].origin, { pipelining: 1 })])) as Record<
     (typeof latencySystems)[number],
     Client
   >;
-  const latencies: Record<(typeof latencySystems)[number], number[]> = { direct: [], portkey: [], sluice: [] };
+  const latencies: Record<(typeof latencySystems)[number], number[]> = { direct: [], portkey: [], sluice: [], floor: [] };
   for (const name of latencySystems) await sequentialLatencies(targets[name], { count: 200, seconds: plan.warmSeconds }, clients[name]);
   for (let block = 0; block < plan.latencyBlocks; block++) {
     for (const name of rotated(latencySystems, block))
@@ -281,8 +286,10 @@ async function fullRun(): Promise<void> {
         ),
       ),
     grpc: (path) => rssGrowthDuring(stack, () => grpcUpload(grpc, path)),
+    // The file's bytes sent on to both deployments as they arrive, not even parsed.
+    floor: (path) => multipartUpload(`${floor.url}/v1/files`, {}, { purpose: 'batch' }, path).then(() => undefined),
   };
-  const uploadKinds = ['direct', 'portkey', 'rest', 'grpc'] as const;
+  const uploadKinds = ['direct', 'portkey', 'rest', 'grpc', 'floor'] as const;
   const sluiceCpuSeconds = () => stack.sluice.servingPids.reduce((sum, pid) => sum + cpuMicros(pid), 0) / 1e6;
   const uploadSeconds = {} as Details['uploadSeconds'];
   const growth = { large: { rest: [] as number[], grpc: [] as number[] }, small: { rest: [] as number[], grpc: [] as number[] } };
@@ -291,7 +298,7 @@ async function fullRun(): Promise<void> {
   for (const kind of uploadKinds) await uploads[kind](stack.largeFile.path);
   for (const size of ['large', 'small'] as const) {
     const file = size === 'large' ? stack.largeFile : stack.smallFile;
-    const times: Record<(typeof uploadKinds)[number], number[]> = { direct: [], portkey: [], rest: [], grpc: [] };
+    const times: Record<(typeof uploadKinds)[number], number[]> = { direct: [], portkey: [], rest: [], grpc: [], floor: [] };
     for (let round = 0; round < plan.uploadRounds; round++) {
       for (const kind of rotated(uploadKinds, round)) {
         await sleep(500); // let the previous upload's garbage go, for every system alike
@@ -312,6 +319,7 @@ async function fullRun(): Promise<void> {
       portkey: median(times.portkey),
       rest: median(times.rest),
       grpc: median(times.grpc),
+      floor: median(times.floor),
     };
   }
   grpc.close();
@@ -370,6 +378,7 @@ async function fullRun(): Promise<void> {
     },
     listBatches: plan.listBatches,
     retrieveSeconds: plan.retrieveSeconds,
+    floorRps: Math.round(median(rps.floor)),
     upstreamCallsPerRetrieve: { sluice: median(upstreamPerRetrieve.sluice), sluice_default: median(upstreamPerRetrieve.sluice_default) },
   };
   if (details.upstreamCallsPerRetrieve.sluice < 0.99) {
@@ -378,6 +387,7 @@ async function fullRun(): Promise<void> {
     );
   }
   await sluiceDefault.stop();
+  await floor.stop();
   await portkey.stop();
   await stack.sluice.stop();
   await stack.standin.stop();

@@ -15,10 +15,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase } from '../dev/databases.js';
 import { ensureBenchDependencies } from './bench-dependencies.js';
-import { cpuMicros, startChild, stopAllChildren } from './child-process.js';
+import { cpuMicros, stopAllChildren } from './child-process.js';
 import { formatTopFrames, summariseCpuProfile } from './cpu-profile.js';
 import { median } from './load-generators.js';
-import { startStandin } from './other-systems.js';
+import { startFloor, startStandin } from './other-systems.js';
 import { createVirtualKey } from './seed.js';
 import { MODEL_GROUP, startSluice, writeSluiceConfig } from './sluice-process.js';
 import { grpcUpload, multipartUpload, writeBatchInput } from './uploads.js';
@@ -56,15 +56,8 @@ try {
           ),
   };
   // FLOOR=1: also Fastify + undici alone sending the bytes on to both upstreams unparsed (bench/floor-proxy.ts).
-  const floor = process.env.FLOOR
-    ? await startChild(
-        'floor proxy',
-        process.execPath,
-        ['--import', 'tsx', 'bench/floor-proxy.ts', ...standin.urls.map((u) => new URL(u).origin)],
-        /^listening /,
-      )
-    : undefined;
-  const floorUrl = floor && `http://127.0.0.1:${floor.readyLine.split(' ')[1]}/v1/files`;
+  const floor = process.env.FLOOR ? await startFloor(standin.urls) : undefined;
+  const floorUrl = floor && `${floor.url}/v1/files`;
   await upload.sluice(); // warm-up
   const nowUs = () => Number(process.hrtime.bigint() / 1000n); // the profiler's clock
   const profiled = { from: nowUs(), to: 0 };
