@@ -83,7 +83,7 @@ export function buildRestServer({ gw, isReady, logger, metrics }: RestOptions): 
   // Callback-style hooks: an async hook costs a promise and a microtask turn on every request.
   app.addHook('onRequest', (req, reply, done) => {
     responding.set(req.raw.socket, reply.raw);
-    trackClientAbort(req, reply.raw);
+    trackClientAbort(reply.raw);
     done();
   });
   app.addHook('preParsing', (req, _reply, payload, done) =>
