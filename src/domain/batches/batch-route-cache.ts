@@ -38,7 +38,7 @@ export class BatchRouteCache {
    * state older than one this replica has seen.
    */
   observed(row: ManagedBatch): void {
-    const entry = this.entries.get(row.id);
+    const entry = this.entries.peek(row.id); // peek: the read that found the batch already made it recent
     if (!entry) return;
     if (entry.row !== row) {
       const { status, snapshot, terminal, outputFileId, errorFileId, costRecorded } = row;
@@ -49,7 +49,7 @@ export class BatchRouteCache {
 
   /** True when this replica read the batch's state from its provider less than maxAgeMs ago. */
   freshWithin(id: string, maxAgeMs: number): boolean {
-    const entry = this.entries.get(id);
+    const entry = this.entries.peek(id);
     return entry !== undefined && Date.now() - entry.checkedAt < maxAgeMs;
   }
 

@@ -10,14 +10,18 @@ import { isUnifiedBatchId } from '../ids.js';
  * this replica has read before comes from its cache (routing and owner never change); a foreign ID is cached
  * too, but the ownership check runs on every call, so it only saves the query, never the 404.
  */
-export async function findVisibleBatch(gw: Gateway, principal: Principal, id: string): Promise<ManagedBatch> {
-  if (!isUnifiedBatchId(id)) throw notFound('batch', id);
-  let row = gw.batchRoutes.get(id);
-  if (!row) {
-    const found = await gw.em().findOne(ManagedBatch, { id });
-    if (!found) throw notFound('batch', id);
-    row = gw.batchRoutes.remember(found);
-  }
+export function findVisibleBatch(gw: Gateway, principal: Principal, id: string): ManagedBatch | Promise<ManagedBatch> {
+  if (!isUnifiedBatchId(id)) return Promise.reject(notFound('batch', id));
+  const row = gw.batchRoutes.get(id);
+  // A cached batch answers without a promise (the polling hot path); failures are always rejections.
+  if (row) return canSee(principal, row) ? row : Promise.reject(notFound('batch', id));
+  return findStoredBatch(gw, principal, id);
+}
+
+async function findStoredBatch(gw: Gateway, principal: Principal, id: string): Promise<ManagedBatch> {
+  const found = await gw.em().findOne(ManagedBatch, { id });
+  if (!found) throw notFound('batch', id);
+  const row = gw.batchRoutes.remember(found);
   if (!canSee(principal, row)) throw notFound('batch', id);
   return row;
 }

@@ -22,7 +22,7 @@ export async function retrieveManagedBatch(gw: Gateway, principal: Principal, id
   if (maxAge > 0 && gw.batchRoutes.freshWithin(id, maxAge)) return row.snapshot as unknown as BatchObject;
   const running = row;
   const object = await gw.batchRoutes.singleFlight(id, () => refreshBatch(gw, running, 'Retrieving the batch'));
-  await settleBatch(gw, row);
+  if (row.terminal) await settleBatch(gw, row); // it finished just now (a running batch: no await, no microtask)
   return object;
 }
 
