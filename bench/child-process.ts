@@ -150,8 +150,9 @@ export function cpuMicros(pid: number): number {
 }
 
 /**
- * CPU time so far of a process's threads, summed by kind (the thread's name: `node` for the main thread,
- * `V8 DefaultWorke` for V8's helpers such as the garbage collector's, `libuv-worker` for the file system pool), in µs.
+ * CPU time so far of a process's threads, summed by kind, in µs: `main` (the event loop's thread), `V8 helpers`
+ * (the other threads named `node`: on Node 22 that is V8's platform workers, the garbage collector's parallel
+ * and concurrent work among them), `libuv-worker` (the file system pool), and any other thread by its name.
  */
 export function cpuMicrosByThread(pid: number): Map<string, number> {
   const byKind = new Map<string, number>();
@@ -159,11 +160,22 @@ export function cpuMicrosByThread(pid: number): Map<string, number> {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const kind = Number(tid) === pid ? 'main' : name === 'node' ? 'V8 helpers' : name;
       const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-      byKind.set(name, (byKind.get(name) ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100);
+      byKind.set(kind, (byKind.get(kind) ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100);
     } catch {
       /* the thread ended */
     }
   }
   return byKind;
+}
+
+/** The CPU seconds each kind of thread spent between two readings of cpuMicrosByThread, most first. */
+export function threadShares(before: Map<string, number>, after: Map<string, number>): string {
+  return [...after]
+    .map(([name, micros]) => [name, (micros - (before.get(name) ?? 0)) / 1e6] as const)
+    .filter(([, seconds]) => seconds >= 0.01)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, seconds]) => `${name} ${seconds.toFixed(2)}`)
+    .join(', ');
 }

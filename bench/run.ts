@@ -18,7 +18,7 @@ import { Client } from 'undici';
 import { createSluiceGrpcClient } from '../clients/grpc/index.js';
 import { createTestDatabase, type TestDatabase } from '../dev/databases.js';
 import { ensureBenchDependencies } from './bench-dependencies.js';
-import { cpuMicros, cpuMicrosByThread, stopAllChildren } from './child-process.js';
+import { cpuMicros, cpuMicrosByThread, stopAllChildren, threadShares } from './child-process.js';
 import { formatTopFrames, summariseCpuProfile } from './cpu-profile.js';
 import { median, percentile, sequentialLatencies, throughput, type Target } from './load-generators.js';
 import { startFloor, startPortkey, startStandin, type Floor, type Portkey, type Standin } from './other-systems.js';
@@ -188,16 +188,6 @@ async function upstreamRetrieves(stack: Stack): Promise<number> {
 }
 
 /** Runs an upload to sluice (REST or gRPC) and answers the peak RSS growth of the sluice process during it, in MiB. */
-/** The CPU seconds each kind of thread spent between two readings of cpuMicrosByThread, most first. */
-function threadShares(before: Map<string, number>, after: Map<string, number>): string {
-  return [...after]
-    .map(([name, micros]) => [name, (micros - (before.get(name) ?? 0)) / 1e6] as const)
-    .filter(([, seconds]) => seconds >= 0.01)
-    .sort((a, b) => b[1] - a[1])
-    .map(([name, seconds]) => `${name} ${seconds.toFixed(2)}`)
-    .join(', ');
-}
-
 async function rssGrowthDuring(stack: Stack, upload: () => Promise<unknown>): Promise<number> {
   const baseline = stack.sluice.memory().rss;
   const reset = stack.sluice.resetPeak();

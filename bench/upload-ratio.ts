@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase } from '../dev/databases.js';
 import { ensureBenchDependencies } from './bench-dependencies.js';
-import { cpuMicros, stopAllChildren } from './child-process.js';
+import { cpuMicros, cpuMicrosByThread, stopAllChildren, threadShares } from './child-process.js';
 import { formatTopFrames, summariseCpuProfile } from './cpu-profile.js';
 import { median } from './load-generators.js';
 import { startFloor, startStandin } from './other-systems.js';
@@ -63,6 +63,7 @@ try {
   const profiled = { from: nowUs(), to: 0 };
   const times = { direct: [] as number[], sluice: [] as number[], floor: [] as number[] };
   const cpu: number[] = [];
+  const threads: string[] = []; // sluice's CPU in each upload by kind of thread
   // The CPU the client (this process) and the stand-in spent meanwhile: on 2 cores, their share and sluice's add up.
   const others = { direct: [] as { client: number; standin: number }[], sluice: [] as { client: number; standin: number }[] };
   for (let round = 0; round < rounds; round++) {
@@ -71,8 +72,12 @@ try {
       await sleep(500);
       const started = performance.now();
       const cpuBefore = { sluice: sluiceCpuSeconds(), standin: cpuMicros(standin.pid), client: process.cpuUsage() };
+      const threadsBefore = cpuMicrosByThread(sluice.servingPids[0]);
       await upload[kind]();
-      if (kind === 'sluice') cpu.push(sluiceCpuSeconds() - cpuBefore.sluice);
+      if (kind === 'sluice') {
+        cpu.push(sluiceCpuSeconds() - cpuBefore.sluice);
+        threads.push(threadShares(threadsBefore, cpuMicrosByThread(sluice.servingPids[0])));
+      }
       const clientCpu = process.cpuUsage(cpuBefore.client);
       others[kind].push({ client: (clientCpu.user + clientCpu.system) / 1e6, standin: (cpuMicros(standin.pid) - cpuBefore.standin) / 1e6 });
       times[kind].push((performance.now() - started) / 1000);
@@ -86,7 +91,7 @@ try {
     const spent = (kind: 'direct' | 'sluice') =>
       `client ${others[kind].at(-1)?.client.toFixed(2)}, stand-in ${others[kind].at(-1)?.standin.toFixed(2)}`;
     console.log(
-      `round ${round + 1}: direct ${times.direct.at(-1)?.toFixed(2)} s (CPU ${spent('direct')}), sluice ${times.sluice.at(-1)?.toFixed(2)} s (CPU sluice ${cpu.at(-1)?.toFixed(2)}, ${spent('sluice')})${floorUrl ? `, floor ${times.floor.at(-1)?.toFixed(2)} s` : ''}`,
+      `round ${round + 1}: direct ${times.direct.at(-1)?.toFixed(2)} s (CPU ${spent('direct')}), sluice ${times.sluice.at(-1)?.toFixed(2)} s (CPU sluice ${cpu.at(-1)?.toFixed(2)} [${threads.at(-1)}], ${spent('sluice')})${floorUrl ? `, floor ${times.floor.at(-1)?.toFixed(2)} s` : ''}`,
     );
   }
   if (floorUrl)
