@@ -3,6 +3,17 @@ import { ManagedBatch } from '../db/entities/index.js';
 import type { Dialect } from '../db/orm.js';
 
 /**
+ * The batches a claim takes, due at `?` (now, twice) and at most `?` of them: the claim's subquery, exported so that
+ * a test can ask each database for its plan (test/db/claim-index.test.ts).
+ */
+export const DUE_BATCHES = `select id from managed_batch
+         where (terminal = false or cost_recorded = false)
+           and (next_poll_at is null or next_poll_at <= ?)
+           and (lease_until is null or lease_until < ?)
+         order by next_poll_at
+         limit ?`;
+
+/**
  * Batch leases, kept in managed_batch itself (lease_owner, lease_until, next_poll_at), so any number of gateway
  * replicas share the tracking and each batch is polled by one of them at a time. A lease is claimed with ONE
  * conditional UPDATE: on PostgreSQL its row picks are `FOR UPDATE SKIP LOCKED`, so two replicas claiming at the
@@ -14,17 +25,6 @@ import type { Dialect } from '../db/orm.js';
  * reads those from managed_batch_work_left_index, a partial index whose condition is this one word for word (keep
  * them alike: a database uses a partial index only for a query whose condition implies the index's).
  */
-/**
- * The batches a claim takes, due at `?` (now, twice) and at most `?` of them: the claim's subquery, exported so that
- * a test can ask each database for its plan (test/db/claim-index.test.ts).
- */
-export const DUE_BATCHES = `select id from managed_batch
-         where (terminal = false or cost_recorded = false)
-           and (next_poll_at is null or next_poll_at <= ?)
-           and (lease_until is null or lease_until < ?)
-         order by next_poll_at
-         limit ?`;
-
 export async function claimDueBatches(
   em: EntityManager,
   dialect: Dialect,
