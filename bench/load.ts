@@ -105,7 +105,7 @@ const gateway = spawn(
   ],
   {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: db.url, MALLOC_MMAP_THRESHOLD_: '131072' }, // as npm start runs it
+    env: { ...process.env, DATABASE_URL: db.url, MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '67108864' }, // as npm start runs it
     stdio: ['ignore', 'pipe', 'inherit'],
   },
 );

@@ -28,8 +28,11 @@ export async function startGatewayChild(config: unknown, databaseUrl: string): P
     ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
-      // As `npm start` and the Docker image run it: glibc returns freed upload buffers to the OS at once.
-      env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072' },
+      // As `npm start` and the Docker image run it: glibc returns freed upload buffers (1 MiB, mapped) to the OS at
+      // once. Fixing the mmap threshold also fixes glibc's trim threshold at 128 KiB, which handed the heap's top
+      // back after nearly every upload piece and page-faulted it in again for the next: the trim threshold is
+      // raised apart (A/B, 8 pairs of 200 MB uploads: CPU 0.78 and 0.85 ×, time 0.87 and 0.94 ×).
+      env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '67108864' },
     },
   );
   const lines = createInterface({ input: child.stdout! });

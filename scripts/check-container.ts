@@ -85,6 +85,7 @@ try {
         ...process.env,
         NODE_ENV: 'production',
         MALLOC_MMAP_THRESHOLD_: '131072',
+        MALLOC_TRIM_THRESHOLD_: '67108864',
         SLUICE_MASTER_KEY: 'sk-container-check',
         DATABASE_URL: join(dir, 'data', 'sluice.sqlite'),
       },
