@@ -15,7 +15,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client } from 'undici';
-import { createSluiceGrpcClient } from '../clients/grpc/index.js';
 import { createTestDatabase, type TestDatabase } from '../dev/databases.js';
 import { ensureBenchDependencies } from './bench-dependencies.js';
 import { cpuMicros, cpuMicrosByThread, stopAllChildren, threadShares } from './child-process.js';
@@ -28,7 +27,8 @@ import { pollingLoad, seedFinishedBatches, type RunningBatch } from './seed.js';
 /** The throughput runs' connections: each polls a running batch of its own (see autocannon-paths.mjs). */
 const CONNECTIONS = 10;
 import { startSluice, writeSluiceConfig, MODEL_GROUP, type SluiceProcess } from './sluice-process.js';
-import { grpcUpload, multipartUpload, writeBatchInput } from './uploads.js';
+import { startUploadClient, type UploadDone, type UploadJob } from './upload-client.js';
+import { multipartUpload, writeBatchInput } from './uploads.js';
 
 const { values: flags } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false } },
@@ -257,27 +257,30 @@ async function fullRun(): Promise<void> {
     `retrieve at 1 connection, p50/p99 ms: ${latencySystems.map((n) => `${n} ${retrieveMs[n].p50.toFixed(3)}/${retrieveMs[n].p99.toFixed(2)} (${latencies[n].length} requests)`).join(', ')}`,
   );
 
-  // Uploads: the same file straight to the upstream, through Portkey, and to sluice over REST and gRPC.
-  const grpc = createSluiceGrpcClient(stack.sluice.grpcAddress, stack.key);
+  // Uploads: the same file straight to the upstream, through Portkey, and to sluice over REST and gRPC, all sent
+  // by one client process of their own (bench/upload-client.ts).
+  const client = await startUploadClient();
   const upstream = stack.standin.urls[0];
-  // Each answers sluice's peak RSS growth during the upload (MiB), or undefined when sluice is not involved.
-  const uploads: Record<string, (path: string) => Promise<number | undefined>> = {
-    direct: (path) =>
-      multipartUpload(`${upstream}/files`, { authorization: `Bearer ${UPSTREAM_KEY}` }, { purpose: 'batch' }, path).then(() => undefined),
-    portkey: (path) =>
-      multipartUpload(`${portkey.url}/v1/files`, portkey.headers(upstream, UPSTREAM_KEY), { purpose: 'batch' }, path).then(() => undefined),
-    rest: (path) =>
-      rssGrowthDuring(stack, () =>
-        multipartUpload(
-          `${stack.sluice.url}/v1/files`,
-          { authorization: `Bearer ${stack.key}` },
-          { purpose: 'batch', target_model_names: MODEL_GROUP },
-          path,
-        ),
-      ),
-    grpc: (path) => rssGrowthDuring(stack, () => grpcUpload(grpc, path)),
+  const sluiceUpload = { url: `${stack.sluice.url}/v1/files`, headers: { authorization: `Bearer ${stack.key}` } };
+  const jobs: Record<string, (path: string) => UploadJob> = {
+    direct: (path) => ({
+      via: 'multipart',
+      url: `${upstream}/files`,
+      headers: { authorization: `Bearer ${UPSTREAM_KEY}` },
+      fields: { purpose: 'batch' },
+      path,
+    }),
+    portkey: (path) => ({
+      via: 'multipart',
+      url: `${portkey.url}/v1/files`,
+      headers: portkey.headers(upstream, UPSTREAM_KEY),
+      fields: { purpose: 'batch' },
+      path,
+    }),
+    rest: (path) => ({ via: 'multipart', ...sluiceUpload, fields: { purpose: 'batch', target_model_names: MODEL_GROUP }, path }),
+    grpc: (path) => ({ via: 'grpc', address: stack.sluice.grpcAddress, key: stack.key, path }),
     // The file's bytes sent on to both deployments as they arrive, not even parsed.
-    floor: (path) => multipartUpload(`${floor.url}/v1/files`, {}, { purpose: 'batch' }, path).then(() => undefined),
+    floor: (path) => ({ via: 'multipart', url: `${floor.url}/v1/files`, headers: {}, fields: { purpose: 'batch' }, path }),
   };
   const uploadKinds = ['direct', 'portkey', 'rest', 'grpc', 'floor'] as const;
   const sluiceCpuSeconds = () => stack.sluice.servingPids.reduce((sum, pid) => sum + cpuMicros(pid), 0) / 1e6;
@@ -285,22 +288,26 @@ async function fullRun(): Promise<void> {
   const growth = { large: { rest: [] as number[], grpc: [] as number[] }, small: { rest: [] as number[], grpc: [] as number[] } };
   // Warm-up with the large file, for every system alike: sluice's first 200 MB upload spent a third more CPU than
   // its later ones (the young generation grows and the hot loops are optimised during it).
-  for (const kind of uploadKinds) await uploads[kind](stack.largeFile.path);
+  for (const kind of uploadKinds) await client.upload(jobs[kind](stack.largeFile.path));
   for (const size of ['large', 'small'] as const) {
     const file = size === 'large' ? stack.largeFile : stack.smallFile;
     const times: Record<(typeof uploadKinds)[number], number[]> = { direct: [], portkey: [], rest: [], grpc: [], floor: [] };
     for (let round = 0; round < plan.uploadRounds; round++) {
       for (const kind of rotated(uploadKinds, round)) {
         await sleep(500); // let the previous upload's garbage go, for every system alike
-        const started = performance.now();
+        const viaSluice = kind === 'rest' || kind === 'grpc';
         const cpuBefore = sluiceCpuSeconds();
         const threadsBefore = cpuMicrosByThread(stack.sluice.servingPids[0]);
-        const growthMb = await uploads[kind](file.path);
-        const seconds = (performance.now() - started) / 1000;
+        let done: UploadDone | undefined;
+        const send = async () => {
+          done = await client.upload(jobs[kind](file.path));
+        };
+        const growthMb = viaSluice ? await rssGrowthDuring(stack, send) : await send().then(() => undefined);
+        const { seconds, cpuSeconds } = done!;
         times[kind].push(seconds);
-        if (growthMb !== undefined && (kind === 'rest' || kind === 'grpc')) growth[size][kind].push(growthMb);
+        if (viaSluice && growthMb !== undefined) growth[size][kind].push(growthMb);
         log(
-          `upload ${size} round ${round + 1}: ${kind} ${seconds.toFixed(2)} s${growthMb === undefined ? '' : `, sluice's RSS growth ${growthMb.toFixed(1)} MB, CPU ${(sluiceCpuSeconds() - cpuBefore).toFixed(2)} s (${threadShares(threadsBefore, cpuMicrosByThread(stack.sluice.servingPids[0]))})`}`,
+          `upload ${size} round ${round + 1}: ${kind} ${seconds.toFixed(2)} s (client CPU ${cpuSeconds.toFixed(2)} s)${viaSluice ? `, sluice's RSS growth ${growthMb!.toFixed(1)} MB, CPU ${(sluiceCpuSeconds() - cpuBefore).toFixed(2)} s (${threadShares(threadsBefore, cpuMicrosByThread(stack.sluice.servingPids[0]))})` : ''}`,
         );
       }
     }
@@ -312,7 +319,7 @@ async function fullRun(): Promise<void> {
       floor: median(times.floor),
     };
   }
-  grpc.close();
+  await client.stop();
 
   // List: the first page of 20 out of the team's stored batches.
   const listTarget: Target = { origin: stack.sluice.url, path: '/v1/batches?limit=20', headers: { authorization: `Bearer ${stack.key}` } };
