@@ -27,7 +27,7 @@ import { pollingLoad, seedFinishedBatches, type RunningBatch } from './seed.js';
 /** The throughput runs' connections: each polls a running batch of its own (see autocannon-paths.mjs). */
 const CONNECTIONS = 10;
 import { startSluice, writeSluiceConfig, MODEL_GROUP, type SluiceProcess } from './sluice-process.js';
-import { startUploadClient, type UploadDone, type UploadJob } from './upload-client.js';
+import { startUploadClient, type UploadJob } from './upload-client.js';
 import { multipartUpload, writeBatchInput } from './uploads.js';
 
 const { values: flags } = parseArgs({
@@ -188,13 +188,13 @@ async function upstreamRetrieves(stack: Stack): Promise<number> {
 }
 
 /** Runs an upload to sluice (REST or gRPC) and answers the peak RSS growth of the sluice process during it, in MiB. */
-async function rssGrowthDuring(stack: Stack, upload: () => Promise<unknown>): Promise<number> {
+async function rssGrowthDuring<T>(stack: Stack, upload: () => Promise<T>): Promise<{ result: T; growthMb: number }> {
   const baseline = stack.sluice.memory().rss;
   const reset = stack.sluice.resetPeak();
-  await upload();
+  const result = await upload();
   const { rss, peak } = stack.sluice.memory();
   // Without clear_refs the peak is the process's own since it started: an upper bound.
-  return ((reset ? peak : Math.max(peak, rss)) - baseline) / MB;
+  return { result, growthMb: ((reset ? peak : Math.max(peak, rss)) - baseline) / MB };
 }
 
 async function fullRun(): Promise<void> {
@@ -298,12 +298,9 @@ async function fullRun(): Promise<void> {
         const viaSluice = kind === 'rest' || kind === 'grpc';
         const cpuBefore = sluiceCpuSeconds();
         const threadsBefore = cpuMicrosByThread(stack.sluice.servingPids[0]);
-        let done: UploadDone | undefined;
-        const send = async () => {
-          done = await client.upload(jobs[kind](file.path));
-        };
-        const growthMb = viaSluice ? await rssGrowthDuring(stack, send) : await send().then(() => undefined);
-        const { seconds, cpuSeconds } = done!;
+        const send = () => client.upload(jobs[kind](file.path));
+        const { result, growthMb } = viaSluice ? await rssGrowthDuring(stack, send) : { result: await send(), growthMb: undefined };
+        const { seconds, cpuSeconds } = result;
         times[kind].push(seconds);
         if (viaSluice && growthMb !== undefined) growth[size][kind].push(growthMb);
         log(
