@@ -4,8 +4,8 @@
  * client in a fresh process (gRPC, 200 MB: 1.5–1.8 s against 1.0–1.2 s in bench/upload-ratio.ts), slowing the
  * upload it was measuring. Every system's uploads go through it alike.
  *
- * Started by bench/run.ts (uploadClient below) with an IPC channel: one UploadJob per message, one UploadDone
- * per answer, timed here, in the client.
+ * bench/run.ts starts it with startUploadClient (below), over an IPC channel: one UploadJob per message, one
+ * UploadDone per answer, timed here, in the client.
  */
 import { createSluiceGrpcClient, type SluiceGrpcClient } from '../clients/grpc/index.js';
 import { startChild } from './child-process.js';
@@ -37,7 +37,14 @@ export async function startUploadClient(): Promise<UploadClient> {
   return {
     upload: (job) =>
       new Promise((resolve, reject) => {
-        child.once('message', (answer: Answer) => ('error' in answer ? reject(new Error(answer.error)) : resolve(answer)));
+        // A client that dies mid-upload fails the run instead of leaving it waiting for an answer.
+        const exited = () => reject(new Error('the upload client exited during an upload'));
+        child.once('exit', exited);
+        child.once('message', (answer: Answer) => {
+          child.off('exit', exited);
+          if ('error' in answer) reject(new Error(answer.error));
+          else resolve(answer);
+        });
         child.send(job);
       }),
     stop: () => handle.stop(),
