@@ -187,7 +187,7 @@ async function upstreamRetrieves(stack: Stack): Promise<number> {
   return ((await res.json()) as { retrieves: number }).retrieves;
 }
 
-/** Runs an upload to sluice (REST or gRPC) and answers the peak RSS growth of the sluice process during it, in MiB. */
+/** Runs an upload to sluice (REST or gRPC); answers its result and the sluice process's peak RSS growth during it, in MiB. */
 async function rssGrowthDuring<T>(stack: Stack, upload: () => Promise<T>): Promise<{ result: T; growthMb: number }> {
   const baseline = stack.sluice.memory().rss;
   const reset = stack.sluice.resetPeak();
@@ -261,7 +261,6 @@ async function fullRun(): Promise<void> {
   // by one client process of their own (bench/upload-client.ts).
   const client = await startUploadClient();
   const upstream = stack.standin.urls[0];
-  const sluiceUpload = { url: `${stack.sluice.url}/v1/files`, headers: { authorization: `Bearer ${stack.key}` } };
   const jobs: Record<string, (path: string) => UploadJob> = {
     direct: (path) => ({
       via: 'multipart',
@@ -277,7 +276,13 @@ async function fullRun(): Promise<void> {
       fields: { purpose: 'batch' },
       path,
     }),
-    rest: (path) => ({ via: 'multipart', ...sluiceUpload, fields: { purpose: 'batch', target_model_names: MODEL_GROUP }, path }),
+    rest: (path) => ({
+      via: 'multipart',
+      url: `${stack.sluice.url}/v1/files`,
+      headers: { authorization: `Bearer ${stack.key}` },
+      fields: { purpose: 'batch', target_model_names: MODEL_GROUP },
+      path,
+    }),
     grpc: (path) => ({ via: 'grpc', address: stack.sluice.grpcAddress, key: stack.key, path }),
     // The file's bytes sent on to both deployments as they arrive, not even parsed.
     floor: (path) => ({ via: 'multipart', url: `${floor.url}/v1/files`, headers: {}, fields: { purpose: 'batch' }, path }),
